@@ -1,0 +1,62 @@
+//! Teaching helpers for a hands-on course on Rust concurrency.
+//!
+//! Every notebook of the course starts with
+//!
+//! ```text
+//! :dep helpers = { path = "../helpers" }
+//! use helpers::prelude::*;
+//! ```
+//!
+//! and then uses this crate to *show* what ran where and when: which OS thread ran
+//! which piece of work, when a task was suspended at an `.await`, how long things
+//! took, how much memory a thousand threads cost. This is teaching code: it favours
+//! clear output and exact facts (the notebooks `assert!` their claims with them)
+//! over generality.
+//!
+//! The crate has no dependencies on Linux and no async runtime: evcxr compiles and
+//! links every dependency into every notebook cell, so each one would cost the
+//! learner time in every cell. Notebooks use tokio, smol and futures directly.
+//!
+//! # Living inside evcxr
+//!
+//! evcxr links a fresh copy of this crate into each cell, so `static`s and
+//! `thread_local!`s start again in every cell. State that must outlive a cell lives
+//! in values the notebook holds: a [`Timeline`](timeline::Timeline) made in one
+//! cell keeps recording correctly in later cells. What uses a per-copy global says
+//! so: the [`say!`] clock and thread numbers restart in every cell (and last for the
+//! whole process in a plain program).
+//!
+//! # Layout
+//!
+//! - [`clock`]: the epoch `say!` prints from, `time_it`, `time_async`, `Stopwatch`,
+//!   human-readable durations.
+//! - [`say!`]: one line per call, stamped with the time and the thread that printed it.
+//! - [`threads`]: stable identities and short labels (`T1 main`) for OS threads.
+//! - [`timeline`]: records spans, marks and every poll of a future; facts to assert
+//!   on; pictures as SVG (inline in evcxr), text and Chrome trace JSON.
+//! - [`work`]: workloads: `cpu_spin`, `blocking_io`, the shared "downloads" and a
+//!   local `SlowServer` to download them from over real sockets.
+//! - [`memory`]: resident memory and OS thread count of this process, and the cost
+//!   of spawning N units of work.
+//! - [`table`]: comparison tables rendered as HTML in evcxr and text elsewhere.
+//! - [`prelude`]: what notebooks import with `use helpers::prelude::*;`.
+
+pub mod clock;
+pub mod memory;
+mod say;
+pub mod table;
+pub mod threads;
+pub mod timeline;
+pub mod work;
+
+/// Everything a notebook needs, in one `use helpers::prelude::*;`.
+pub mod prelude {
+    pub use crate::clock::{Stopwatch, fmt_duration, time_async, time_it};
+    pub use crate::memory::{SpawnCost, fmt_bytes, measure_spawn, os_thread_count, resident_bytes};
+    pub use crate::say;
+    pub use crate::table::Table;
+    pub use crate::threads::ThreadInfo;
+    pub use crate::timeline::{Layout, Snapshot, Timeline};
+    pub use crate::work::{Download, SlowServer, blocking_io, cpu_spin, downloads};
+    pub use std::time::Duration;
+}
