@@ -43,7 +43,7 @@
 
 pub mod clock;
 pub mod memory;
-mod say;
+pub mod say;
 pub mod table;
 pub mod threads;
 pub mod timeline;

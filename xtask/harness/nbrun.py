@@ -1,0 +1,289 @@
+"""Run the course's notebooks in a fresh evcxr kernel and judge them strictly.
+
+`cargo xtask test` calls this with the Python of the project's environment. It is
+also usable directly:
+
+    python xtask/harness/nbrun.py [--save-dir DIR] NOTEBOOK...
+    python xtask/harness/nbrun.py --clean NOTEBOOK...   # strip outputs in place
+
+A notebook fails when:
+- it is not valid nbformat 4, or its kernel is not `rust`;
+- the source carries outputs, execution counts or machine-specific metadata;
+- a cell reports an error (compile errors do);
+- a cell panics: evcxr reports a panic, a failed `assert!` included, with status
+  "ok" and the message on stderr, so nbclient alone would pass it;
+- a cell tagged `raises-exception` does NOT raise or panic;
+- a cell runs past its timeout (default 120 s; notebook metadata
+  `{"course": {"cell_timeout": 30}}` lowers it). The kernel's whole process group
+  is then killed, so no evcxr process outlives its notebook.
+
+It prints one line per notebook with its wall time, then `N passed, N failed`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_CELL_TIMEOUT = 120
+KERNEL_NAME = "rust"
+
+# Cell metadata a source notebook may carry. Anything else (execution timings,
+# "collapsed", "scrolled", ids of a particular machine) is noise in a diff.
+ALLOWED_CELL_METADATA = {"tags", "editable", "deletable", "slideshow", "jupyter"}
+ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info", "course"}
+ALLOWED_LANGUAGE_INFO = {"name", "file_extension", "mimetype", "pygment_lexer",
+                         "codemirror_mode"}
+
+# How evcxr reports a panic: the panic hook's message on stderr.
+PANIC_RE = re.compile(r"panicked at|^thread '[^']*' panicked", re.MULTILINE)
+# evcxr's runtime process dying (abort, segfault, stack overflow) is a failure too.
+CRASH_RE = re.compile(r"Child process terminated|Subprocess terminated", re.IGNORECASE)
+
+SETUP_HINT = "run `cargo xtask setup` (it installs evcxr_jupyter and the `rust` kernelspec)"
+
+
+@dataclass
+class Problem:
+    cell: int | None  # 1-based cell number as a learner counts them, None = whole notebook
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"cell {self.cell}" if self.cell is not None else "notebook"
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class Result:
+    path: Path
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+    kernel_pid: int | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def first_line(source: str) -> str:
+    for line in source.splitlines():
+        if line.strip():
+            return line.strip()[:60]
+    return "(empty)"
+
+
+def tags_of(cell) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def source_problems(nb) -> list[Problem]:
+    """Checks that a source notebook is clean: no outputs, counts or machine metadata."""
+    problems = []
+    meta = nb.get("metadata", {})
+    kernel = meta.get("kernelspec", {}).get("name")
+    if kernel != KERNEL_NAME:
+        problems.append(Problem(None, f"kernelspec is {kernel!r}, expected {KERNEL_NAME!r}"))
+    extra = set(meta) - ALLOWED_NOTEBOOK_METADATA
+    if extra:
+        problems.append(Problem(None, f"machine-specific notebook metadata {sorted(extra)}"
+                                      " (run nbrun.py --clean)"))
+    lang_extra = set(meta.get("language_info", {})) - ALLOWED_LANGUAGE_INFO
+    if lang_extra:
+        problems.append(Problem(None, f"language_info carries {sorted(lang_extra)}"
+                                      " (run nbrun.py --clean)"))
+    for i, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type == "code":
+            if cell.get("outputs"):
+                problems.append(Problem(i, "source notebook carries outputs"
+                                           " (run nbrun.py --clean)"))
+            if cell.get("execution_count") is not None:
+                problems.append(Problem(i, "source notebook carries an execution count"
+                                           " (run nbrun.py --clean)"))
+        extra = set(cell.get("metadata", {})) - ALLOWED_CELL_METADATA
+        if extra:
+            problems.append(Problem(i, f"machine-specific cell metadata {sorted(extra)}"
+                                       " (run nbrun.py --clean)"))
+    return problems
+
+
+def clean(nb) -> None:
+    """Strips what `source_problems` rejects, in place."""
+    meta = nb.metadata
+    for key in list(meta):
+        if key not in ALLOWED_NOTEBOOK_METADATA:
+            del meta[key]
+    for key in list(meta.get("language_info", {})):
+        if key not in ALLOWED_LANGUAGE_INFO:
+            del meta["language_info"][key]
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        for key in list(cell.get("metadata", {})):
+            if key not in ALLOWED_CELL_METADATA:
+                del cell.metadata[key]
+
+
+def output_text(output) -> str:
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    if output.get("output_type") == "error":
+        return "\n".join([output.get("ename", ""), output.get("evalue", "")]
+                         + list(output.get("traceback", [])))
+    data = output.get("data", {})
+    return data.get("text/plain", "") if isinstance(data, dict) else ""
+
+
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def summarise(text: str, limit: int = 300) -> str:
+    text = ANSI_RE.sub("", text).strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    short = " | ".join(lines[:4])
+    return short if len(short) <= limit else short[: limit - 1] + "…"
+
+
+def judge_cell(index: int, cell) -> list[Problem]:
+    """Reads a cell's outputs after it ran and says what went wrong, if anything."""
+    raised = None
+    for out in cell.get("outputs", []):
+        kind = out.get("output_type")
+        if kind == "error":
+            raised = f"error: {summarise(output_text(out))}"
+            break
+        if kind == "stream" and out.get("name") == "stderr":
+            text = out.get("text", "")
+            if PANIC_RE.search(text):
+                raised = f"panic: {summarise(text)}"
+                break
+            if CRASH_RE.search(text):
+                raised = f"kernel process crashed: {summarise(text)}"
+                break
+    expects = "raises-exception" in tags_of(cell)
+    if expects and raised is None:
+        return [Problem(index, "tagged raises-exception but raised nothing and did not panic")]
+    if not expects and raised is not None:
+        return [Problem(index, f"{raised}  [{first_line(cell.source)}]")]
+    return []
+
+
+def kill_group(pid: int | None) -> None:
+    """Makes sure no process of the kernel's session survives its notebook."""
+    if pid is None or not hasattr(os, "killpg"):
+        return
+    try:
+        os.killpg(pid, signal.SIGKILL)  # jupyter_client starts kernels in a new session
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_notebook(path: Path, save_dir: Path | None) -> Result:
+    import nbformat
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    result = Result(path)
+    start = time.monotonic()
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except Exception as e:  # noqa: BLE001 - any parse problem is a failure to report
+        result.problems.append(Problem(None, f"not a valid nbformat 4 notebook: {e}"))
+        return result
+    if nb.nbformat != 4:
+        result.problems.append(Problem(None, f"nbformat {nb.nbformat}, expected 4"))
+    result.problems += source_problems(nb)
+    if any(p.cell is None and "kernelspec" in p.reason for p in result.problems):
+        return result
+
+    course = nb.metadata.get("course", {})
+    timeout = int(course.get("cell_timeout", DEFAULT_CELL_TIMEOUT))
+    client = NotebookClient(
+        nb,
+        kernel_name=KERNEL_NAME,
+        timeout=timeout,
+        startup_timeout=60,
+        allow_errors=True,
+        interrupt_on_timeout=False,  # interrupting evcxr kills it anyway; we stop cleanly
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+    )
+    try:
+        with client.setup_kernel():
+            prov = getattr(client.km, "provisioner", None)
+            result.kernel_pid = getattr(prov, "pid", None)
+            for i, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                try:
+                    client.execute_cell(cell, i)
+                except CellTimeoutError:
+                    result.problems.append(Problem(
+                        i + 1, f"timed out after {timeout} s (a hang, a deadlock or"
+                               f" starvation?)  [{first_line(cell.source)}]"))
+                    break
+                except DeadKernelError as e:
+                    result.problems.append(Problem(i + 1, f"the kernel died: {e}"))
+                    break
+                result.problems += judge_cell(i + 1, cell)
+    except NoSuchKernel:
+        result.problems.append(Problem(None, f"no `{KERNEL_NAME}` Jupyter kernel: {SETUP_HINT}"))
+    except Exception as e:  # noqa: BLE001 - report, never crash the whole run
+        result.problems.append(Problem(None, f"could not run: {type(e).__name__}: {e}"))
+    finally:
+        kill_group(result.kernel_pid)
+    result.seconds = time.monotonic() - start
+    if save_dir is not None:
+        save_dir.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, save_dir / path.name)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("notebooks", nargs="+", type=Path)
+    ap.add_argument("--save-dir", type=Path, help="write executed copies here")
+    ap.add_argument("--clean", action="store_true", help="strip outputs in place, run nothing")
+    ap.add_argument("--report", type=Path, help="write a JSON report here (for tests)")
+    args = ap.parse_args(argv)
+
+    if args.clean:
+        import nbformat
+        for path in args.notebooks:
+            nb = nbformat.read(path, as_version=4)
+            clean(nb)
+            nbformat.write(nb, path)
+            print(f"cleaned {path}")
+        return 0
+
+    results = []
+    for path in args.notebooks:
+        print(f"     {path} ...", flush=True)
+        r = run_notebook(path, args.save_dir)
+        results.append(r)
+        status = "PASS" if r.passed else "FAIL"
+        print(f"{status} {path}  ({r.seconds:.1f} s)", flush=True)
+        for p in r.problems:
+            print(f"     {path}: {p}", flush=True)
+    if args.report:
+        args.report.write_text(json.dumps([
+            {"path": str(r.path), "passed": r.passed, "seconds": r.seconds,
+             "kernel_pid": r.kernel_pid, "problems": [str(p) for p in r.problems]}
+            for r in results], indent=1))
+    passed = sum(r.passed for r in results)
+    failed = len(results) - passed
+    print(f"notebooks: {passed} passed, {failed} failed", flush=True)
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

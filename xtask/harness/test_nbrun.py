@@ -1,0 +1,113 @@
+"""The notebook harness is tested too: every way a notebook can go wrong must fail it.
+
+Runs nbrun.py on the fixtures (each in a real evcxr kernel) and checks that each
+failure names the notebook, the cell and the reason, that a clean notebook passes,
+and that no kernel process outlives a timed-out notebook.
+
+    python xtask/harness/test_nbrun.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE / "fixtures"
+
+# fixture -> (should pass, [(cell number, words the reason must contain)])
+EXPECTED = {
+    "clean": (True, []),
+    "raises_expected": (True, []),
+    "compile_error": (False, [(3, "error")]),
+    "failing_assert": (False, [(3, "panic"), (3, "arithmetic is broken: 3")]),
+    "hang": (False, [(2, "timed out after 8 s")]),
+    "committed_outputs": (False, [(2, "carries outputs"), (2, "execution count")]),
+    "raises_nothing": (False, [(2, "raises-exception but raised nothing")]),
+}
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is dead for our purposes; /proc tells them apart on Linux.
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():
+        return stat.read_text().split(") ")[-1][:1] != "Z"
+    return True
+
+
+class HarnessTest(unittest.TestCase):
+    report: list[dict]
+    stdout: str
+    code: int
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        notebooks = [str(FIXTURES / f"{name}.ipynb") for name in EXPECTED]
+        with tempfile.TemporaryDirectory() as tmp:
+            report = Path(tmp) / "report.json"
+            proc = subprocess.run(
+                [sys.executable, str(HERE / "nbrun.py"), "--report", str(report), *notebooks],
+                capture_output=True, text=True, timeout=600)
+            cls.stdout = proc.stdout + proc.stderr
+            cls.code = proc.returncode
+            cls.report = json.loads(report.read_text())
+
+    def result(self, name: str) -> dict:
+        for r in self.report:
+            if Path(r["path"]).stem == name:
+                return r
+        self.fail(f"{name} missing from the report:\n{self.stdout}")
+
+    def test_exit_code_and_summary(self) -> None:
+        failing = sum(1 for ok, _ in EXPECTED.values() if not ok)
+        passing = len(EXPECTED) - failing
+        self.assertEqual(self.code, 1, self.stdout)
+        self.assertIn(f"notebooks: {passing} passed, {failing} failed", self.stdout)
+
+    def test_each_fixture(self) -> None:
+        for name, (should_pass, reasons) in EXPECTED.items():
+            with self.subTest(fixture=name):
+                r = self.result(name)
+                self.assertEqual(r["passed"], should_pass, r["problems"])
+                for cell, words in reasons:
+                    lines = [line for line in self.stdout.splitlines()
+                             if f"{name}.ipynb: cell {cell}:" in line and words in line]
+                    self.assertTrue(lines, f"no line naming {name}.ipynb, cell {cell} and "
+                                           f"{words!r} in:\n{self.stdout}")
+
+    def test_failing_assert_stops_nothing_else(self) -> None:
+        # The panic in cell 3 is reported once, and cell 4 (which is fine) is not blamed.
+        problems = self.result("failing_assert")["problems"]
+        self.assertEqual(len(problems), 1, problems)
+
+    def test_no_kernel_outlives_a_timeout(self) -> None:
+        pid = self.result("hang")["kernel_pid"]
+        self.assertIsNotNone(pid, "the harness did not record the kernel's pid")
+        self.assertFalse(alive(pid), f"kernel process {pid} is still running")
+        # Its whole process group (evcxr's runtime child included) is gone too.
+        if Path("/proc").exists():
+            left = [p.name for p in Path("/proc").iterdir() if p.name.isdigit()
+                    and alive(int(p.name)) and self._pgid(int(p.name)) == pid]
+            self.assertEqual(left, [], f"processes of the kernel's group survive: {left}")
+
+    @staticmethod
+    def _pgid(pid: int) -> int | None:
+        try:
+            return os.getpgid(pid)
+        except (ProcessLookupError, PermissionError):
+            return None
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,276 @@
+//! `cargo xtask setup`: everything the notebooks need, idempotent and resumable.
+//!
+//! 1. tools: cargo (we run under it) and Python 3.9 or newer;
+//! 2. a Python environment: the active conda environment if it already has Jupyter
+//!    (built from `environment.yml`), otherwise a project-local `.venv/`;
+//! 3. the pinned Python packages of `xtask/requirements.txt`;
+//! 4. the pinned `evcxr_jupyter`, installed once per user with `cargo install`
+//!    (cargo's own bin folder), so other clones and CI runs reuse it;
+//! 5. `rust-src` (evcxr uses it for completions; optional);
+//! 6. the `rust` kernelspec, written into the Python environment (not into the
+//!    user's global Jupyter folders), pointing at that evcxr_jupyter.
+//!
+//! Each step first checks whether it is already done, so a second run only looks.
+
+use crate::{Progress, Result, output, run, show};
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// The evcxr_jupyter release the course is tested with.
+pub const EVCXR_VERSION: &str = "0.22.0";
+
+/// The first line of every notebook's setup cell: evcxr's compilation cache (MiB),
+/// so a crate compiled once is reused by later kernels.
+pub const CACHE_LINE: &str = ":cache 2000";
+
+/// Flags for headless Chromium on a machine with no display and a closed network.
+pub const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
+/// Where the course's Python and kernel live.
+pub struct Env {
+    /// The Python that has Jupyter and nbclient.
+    pub python: PathBuf,
+}
+
+pub fn setup(root: &Path) -> Result<Env> {
+    let start = Instant::now();
+    let mut changed = false;
+    let mut p = Progress::new(6);
+
+    let system_python = p.step("tools: cargo and Python 3", || {
+        let py = find_python().ok_or_else(python_missing)?;
+        let version = output(Command::new(&py[0]).args(&py[1..]).arg("--version"))
+            .unwrap_or_default();
+        Ok((py, format!("{}", version.trim())))
+    })?;
+
+    let (prefix, python) = p.step("Python environment", || {
+        if let Some(found) = conda_env() {
+            return Ok((found, "using the active conda environment".into()));
+        }
+        let venv = root.join(".venv");
+        let python = venv_python(&venv);
+        if python.exists() {
+            return Ok(((venv, python), "already there (.venv/)".into()));
+        }
+        changed = true;
+        run(Command::new(&system_python[0])
+            .args(&system_python[1..])
+            .args(["-m", "venv"])
+            .arg(&venv))
+        .map_err(|e| {
+            format!(
+                "{e}\nPython could not make a virtual environment. On Debian or \
+                 Ubuntu: `sudo apt install python3-venv`, then run setup again."
+            )
+        })?;
+        Ok(((venv, python), "created .venv/".into()))
+    })?;
+
+    p.step("Python packages (xtask/requirements.txt)", || {
+        let reqs = root.join("xtask/requirements.txt");
+        let wanted = fs::read_to_string(&reqs).map_err(|e| format!("{}: {e}", reqs.display()))?;
+        let stamp = prefix.join(".course-requirements.txt");
+        if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+            return Ok(((), "already installed".into()));
+        }
+        if is_conda(&prefix) && has_jupyter(&python) {
+            // The conda environment was built from environment.yml, which carries
+            // the same pins; a test keeps the two files in agreement.
+            return Ok(((), "provided by the conda environment".into()));
+        }
+        changed = true;
+        run(Command::new(&python)
+            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r"])
+            .arg(&reqs))?;
+        fs::write(&stamp, &wanted).map_err(|e| e.to_string())?;
+        Ok(((), "installed".into()))
+    })?;
+
+    let evcxr = p.step(&format!("evcxr_jupyter {EVCXR_VERSION}"), || {
+        let bin = cargo_bin().join(exe("evcxr_jupyter"));
+        if bin.exists() && installed_evcxr_version().as_deref() == Some(EVCXR_VERSION) {
+            return Ok((bin, format!("already installed in {}", cargo_bin().display())));
+        }
+        changed = true;
+        println!("      cargo install --locked evcxr_jupyter (about 11 minutes on 2 cores)");
+        run(crate::cargo().args([
+            "install",
+            "--locked",
+            "evcxr_jupyter",
+            "--version",
+            EVCXR_VERSION,
+        ]))?;
+        Ok((bin, "installed".into()))
+    })?;
+
+    p.step("rust-src (completions in the kernel)", || {
+        let installed = output(Command::new("rustup").args(["component", "list", "--installed"]));
+        match installed {
+            None => Ok(((), "rustup not found: skipped (optional)".into())),
+            Some(list) if list.lines().any(|l| l.starts_with("rust-src")) => {
+                Ok(((), "already installed".into()))
+            }
+            Some(_) => {
+                changed = true;
+                match run(Command::new("rustup").args(["component", "add", "rust-src"])) {
+                    Ok(()) => Ok(((), "added".into())),
+                    Err(e) => Ok(((), format!("could not add ({e}); optional, skipped"))),
+                }
+            }
+        }
+    })?;
+
+    p.step("`rust` kernelspec in the Python environment", || {
+        let data = prefix.join("share").join("jupyter");
+        let spec = data.join("kernels").join("rust").join("kernel.json");
+        let current = fs::read_to_string(&spec).unwrap_or_default();
+        let evcxr_json = json_escape(&evcxr.to_string_lossy());
+        if current.contains(&evcxr_json) && spec.with_file_name("version.txt").exists() {
+            return Ok(((), format!("already points at {}", evcxr.display())));
+        }
+        changed = true;
+        // evcxr writes its kernelspec under $JUPYTER_PATH when that is set.
+        let mut cmd = Command::new(&evcxr);
+        cmd.arg("--install").env("JUPYTER_PATH", &data);
+        let shown = show(&cmd);
+        let out = cmd.output().map_err(|e| format!("could not start `{shown}`: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "`{shown}` failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(((), format!("written to {}", spec.display())))
+    })?;
+
+    let secs = start.elapsed().as_secs_f64();
+    if changed {
+        println!("setup: done in {secs:.1} s");
+    } else {
+        println!("setup: nothing to do, everything is in place ({secs:.1} s)");
+    }
+    Ok(Env { python })
+}
+
+fn exe(name: &str) -> String {
+    format!("{name}{}", env::consts::EXE_SUFFIX)
+}
+
+/// cargo's own bin folder, shared by every clone of the course.
+fn cargo_bin() -> PathBuf {
+    env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| home().map(|h| h.join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+        .join("bin")
+}
+
+fn home() -> Option<PathBuf> {
+    env::var_os("HOME")
+        .or_else(|| env::var_os("USERPROFILE"))
+        .map(PathBuf::from)
+}
+
+/// The version `cargo install --list` reports for evcxr_jupyter, if installed.
+fn installed_evcxr_version() -> Option<String> {
+    let list = output(crate::cargo().args(["install", "--list"]))?;
+    list.lines()
+        .find_map(|l| l.strip_prefix("evcxr_jupyter v"))
+        .map(|rest| rest.trim_end_matches(':').to_string())
+}
+
+/// A Python 3.9+ launcher: `python3`, `python` or (on Windows) `py -3`.
+fn find_python() -> Option<Vec<String>> {
+    let candidates: &[&[&str]] = if cfg!(windows) {
+        &[&["py", "-3"], &["python"], &["python3"]]
+    } else {
+        &[&["python3"], &["python"]]
+    };
+    candidates.iter().find_map(|c| {
+        let ok = output(Command::new(c[0]).args(&c[1..]).args([
+            "-c",
+            "import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)",
+        ]))
+        .is_some();
+        ok.then(|| c.iter().map(|s| s.to_string()).collect())
+    })
+}
+
+fn python_missing() -> String {
+    "Python 3.9 or newer was not found (tried python3, python). Install it: \
+     Debian/Ubuntu `sudo apt install python3 python3-venv`, macOS `brew install \
+     python`, Windows the installer from python.org (tick \"Add to PATH\"), or use \
+     conda with `conda env create -f environment.yml`. Then run `cargo xtask setup` \
+     again."
+        .into()
+}
+
+fn venv_python(venv: &Path) -> PathBuf {
+    if cfg!(windows) {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    }
+}
+
+fn is_conda(prefix: &Path) -> bool {
+    prefix.join("conda-meta").is_dir()
+}
+
+fn has_jupyter(python: &Path) -> bool {
+    output(Command::new(python).args(["-c", "import nbclient, jupyterlab"])).is_some()
+}
+
+/// The active conda environment, if it already provides Jupyter.
+fn conda_env() -> Option<(PathBuf, PathBuf)> {
+    let prefix = PathBuf::from(env::var_os("CONDA_PREFIX")?);
+    let python = if cfg!(windows) {
+        prefix.join("python.exe")
+    } else {
+        prefix.join("bin").join("python")
+    };
+    (is_conda(&prefix) && has_jupyter(&python)).then_some((prefix, python))
+}
+
+fn json_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Headless Chromium for handouts; installed from Debian's packages only when
+/// handouts are asked for.
+pub fn chromium() -> Result<PathBuf> {
+    let find = || {
+        ["chromium", "chromium-browser", "google-chrome"]
+            .iter()
+            .find_map(|name| output(Command::new("which").arg(name)))
+            .map(|p| PathBuf::from(p.trim()))
+    };
+    if let Some(found) = find() {
+        return Ok(found);
+    }
+    let apt = Path::new("/usr/bin/apt-get").exists();
+    let root = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
+    if apt && root {
+        println!("handouts need Chromium: installing Debian's `chromium` package");
+        run(Command::new("apt-get").arg("update").arg("-q"))?;
+        run(Command::new("apt-get").args(["install", "-y", "-q", "chromium"]))?;
+        if let Some(found) = find() {
+            return Ok(found);
+        }
+    }
+    Err("handouts need headless Chromium: install it (Debian/Ubuntu: `sudo apt \
+         install chromium`; macOS: `brew install --cask chromium`) and run again"
+        .into())
+}
