@@ -87,7 +87,7 @@ fn fallback_id() -> u64 {
 
 /// Gives threads small numbers in order of first appearance: `T1`, `T2`, ...
 ///
-/// A `Labeller` is a plain value; the [`say!`](crate::say) macro uses one per copy
+/// A `Labeller` is a plain value; the [`say!`](crate::say!) macro uses one per copy
 /// of this crate (so in evcxr the numbering restarts in every cell, and in a
 /// program it lasts for the process).
 ///
