@@ -154,19 +154,18 @@ def summarise(text: str, limit: int = 300) -> str:
 def judge_cell(index: int, cell) -> list[Problem]:
     """Reads a cell's outputs after it ran and says what went wrong, if anything."""
     raised = None
-    for out in cell.get("outputs", []):
-        kind = out.get("output_type")
-        if kind == "error":
-            raised = f"error: {summarise(output_text(out))}"
-            break
-        if kind == "stream" and out.get("name") == "stderr":
-            text = out.get("text", "")
-            if PANIC_RE.search(text):
-                raised = f"panic: {summarise(text)}"
-                break
-            if CRASH_RE.search(text):
-                raised = f"kernel process crashed: {summarise(text)}"
-                break
+    outputs = cell.get("outputs", [])
+    # A panic's lines can arrive in several stderr chunks: judge them together.
+    stderr = "".join(o.get("text", "") for o in outputs
+                     if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    if errors:
+        raised = f"error: {summarise(output_text(errors[0]))}"
+    elif (m := PANIC_RE.search(stderr)) is not None:
+        line_start = stderr.rfind("\n", 0, m.start()) + 1
+        raised = f"panic: {summarise(stderr[line_start:])}"
+    elif CRASH_RE.search(stderr):
+        raised = f"kernel process crashed: {summarise(stderr)}"
     expects = "raises-exception" in tags_of(cell)
     if expects and raised is None:
         return [Problem(index, "tagged raises-exception but raised nothing and did not panic")]
