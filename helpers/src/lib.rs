@@ -52,11 +52,16 @@ pub mod work;
 /// Everything a notebook needs, in one `use helpers::prelude::*;`.
 pub mod prelude {
     pub use crate::clock::{Stopwatch, fmt_duration, time_async, time_it};
-    pub use crate::memory::{SpawnCost, fmt_bytes, measure_spawn, os_thread_count, resident_bytes};
+    pub use crate::memory::{
+        SpawnCost, fmt_bytes, measure_spawn, os_thread_count, resident_bytes,
+    };
     pub use crate::say;
     pub use crate::table::Table;
     pub use crate::threads::ThreadInfo;
     pub use crate::timeline::{Layout, Snapshot, Timeline};
-    pub use crate::work::{Download, SlowServer, blocking_io, cpu_spin, downloads};
+    pub use crate::work::{
+        Download, PARSE_TIME, SlowServer, blocking_io, cpu_spin, download_blocking,
+        downloads, parse_response,
+    };
     pub use std::time::Duration;
 }
