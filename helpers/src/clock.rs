@@ -9,6 +9,12 @@
 //! [`Instant`] taken the first time anything asks for it ([`since_epoch`],
 //! [`say!`](crate::say!), ...), and moved to "now" by [`restart`].
 //!
+//! The first use is the first call of [`since_epoch`], [`epoch`], [`restart`],
+//! [`say!`](crate::say!), [`time_it`], [`time_async`] or [`Stopwatch::start`]:
+//! timing something marks the start of an experiment, so it starts the clock
+//! too. Otherwise a cell whose first `say!` comes from a download finishing
+//! 100 ms in would print that line at `0.000 s`.
+//!
 //! The epoch is a `static`, so there is one per copy of this crate:
 //!
 //! - in a program it is one per process, set by the first use;
@@ -95,6 +101,9 @@ pub fn restart() {
 /// Runs `f`, prints `label: <duration>` on one line and returns `f`'s value with
 /// the duration.
 ///
+/// It also starts the [epoch](self) if nothing has yet, so `say!` lines inside
+/// `f` count from about the start of `f`.
+///
 /// # Examples
 ///
 /// ```
@@ -105,6 +114,7 @@ pub fn restart() {
 /// assert!(took < Duration::from_secs(1));
 /// ```
 pub fn time_it<T>(label: &str, f: impl FnOnce() -> T) -> (T, Duration) {
+    base();
     let start = Instant::now();
     let value = f();
     let took = start.elapsed();
@@ -116,7 +126,8 @@ pub fn time_it<T>(label: &str, f: impl FnOnce() -> T) -> (T, Duration) {
 /// with the duration: the async twin of [`time_it`].
 ///
 /// The clock starts when the returned future is first polled (an `async fn`
-/// does nothing until then), not when `time_async` is called. It needs no
+/// does nothing until then), not when `time_async` is called. Like
+/// [`time_it`], it starts the [epoch](self) if nothing has yet. It needs no
 /// particular runtime.
 ///
 /// # Examples
@@ -140,6 +151,7 @@ pub async fn time_async<T>(
     label: &str,
     fut: impl Future<Output = T>,
 ) -> (T, Duration) {
+    base();
     let start = Instant::now();
     let value = fut.await;
     let took = start.elapsed();
@@ -184,6 +196,7 @@ impl Stopwatch {
     /// assert!(sw.elapsed() < std::time::Duration::from_secs(1));
     /// ```
     pub fn start() -> Stopwatch {
+        base();
         let now = Instant::now();
         Stopwatch {
             start: now,

@@ -49,6 +49,10 @@ static LABELS: Labeller = Labeller::new();
 ///   and the numbering restart in every cell: the first thread to `say!` in a
 ///   cell is `T1`, even if it was `T3` in the previous cell.
 ///
+/// Begin an experiment with a `say!` (or [`time_it`](crate::clock::time_it), or
+/// [`clock::restart`](crate::clock::restart)) on the thread that starts it, so
+/// that times count from its start rather than from the first line printed.
+///
 /// # Examples
 ///
 /// ```
