@@ -114,39 +114,94 @@ struct ThreadBuffer {
 /// Raw events of one thread, in recording order.
 #[derive(Default)]
 struct Events {
-    spans: Vec<RawSpan>,
-    polls: Vec<RawPoll>,
-    marks: Vec<RawMark>,
-    task_starts: Vec<RawTaskStart>,
-    task_ends: Vec<RawTaskEnd>,
+    spans: Chunks<RawSpan>,
+    polls: Chunks<RawPoll>,
+    marks: Chunks<RawMark>,
+    task_starts: Chunks<RawTaskStart>,
+    task_ends: Chunks<RawTaskEnd>,
 }
+
+/// An append-only list stored in chunks of at most [`CHUNK`] items.
+///
+/// A plain `Vec` would now and then copy everything recorded so far to grow,
+/// a pause of milliseconds in the middle of the thread being measured (and while
+/// holding its buffer's lock). Chunks never move: growing costs one allocation per
+/// `CHUNK` events.
+struct Chunks<T> {
+    full: Vec<Vec<T>>,
+    current: Vec<T>,
+}
+
+const CHUNK: usize = 4096;
+
+impl<T> Default for Chunks<T> {
+    fn default() -> Self {
+        Chunks {
+            full: Vec::new(),
+            current: Vec::new(),
+        }
+    }
+}
+
+impl<T> Chunks<T> {
+    #[inline]
+    fn push(&mut self, item: T) {
+        if self.current.len() == self.current.capacity() {
+            self.grow();
+        }
+        self.current.push(item);
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let cap = self.current.capacity();
+        if cap < CHUNK {
+            // Small first chunks, so a thread with three spans costs little.
+            self.current.reserve_exact((cap * 4).clamp(64, CHUNK) - cap);
+        } else {
+            let next = Vec::with_capacity(CHUNK);
+            self.full.push(std::mem::replace(&mut self.current, next));
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.full.iter().map(Vec::len).sum::<usize>() + self.current.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.full.iter().flatten().chain(self.current.iter())
+    }
+}
+
+// Raw events keep `Instant`s: turning them into nanoseconds since the epoch is
+// left to the reader, off the hot path (it costs as much as a third clock read).
 
 struct RawSpan {
     label: Label,
-    start: u64,
-    end: u64,
+    start: Instant,
+    end: Instant,
 }
 
 struct RawPoll {
     task: u64,
-    start: u64,
-    end: u64,
+    start: Instant,
+    end: Instant,
 }
 
 struct RawMark {
     label: Label,
-    at: u64,
+    at: Instant,
 }
 
 struct RawTaskStart {
     task: u64,
     label: Label,
-    at: u64,
+    at: Instant,
 }
 
 struct RawTaskEnd {
     task: u64,
-    at: u64,
+    at: Instant,
     completed: bool,
 }
 
@@ -311,8 +366,9 @@ impl Timeline {
     /// ```
     pub fn mark(&self, label: impl Into<Cow<'static, str>>) {
         let label = label.into();
-        let at = self.inner.ns(Instant::now());
-        self.inner.with_events(|ev| ev.marks.push(RawMark { label, at }));
+        let at = Instant::now();
+        self.inner
+            .with_events(|ev| ev.marks.push(RawMark { label, at }));
     }
 
     /// Wraps a future so that its lifetime and every poll are recorded.
@@ -346,7 +402,7 @@ impl Timeline {
     ) -> Instrumented<F> {
         let label = label.into();
         let task = self.inner.next_task.fetch_add(1, Ordering::Relaxed);
-        let at = self.inner.ns(Instant::now());
+        let at = Instant::now();
         self.inner
             .with_events(|ev| ev.task_starts.push(RawTaskStart { task, label, at }));
         Instrumented {
@@ -375,29 +431,34 @@ impl Timeline {
     /// ```
     pub fn snapshot(&self) -> Snapshot {
         let buffers: Vec<Arc<ThreadBuffer>> = lock(&self.inner.registry).clone();
+        let ns = |t: Instant| self.inner.ns(t);
         let mut parts = snapshot::Parts::default();
         for (thread, b) in buffers.iter().enumerate() {
             parts.threads.push(b.info.clone());
             let ev = lock(&b.events);
             parts.spans.extend(
-                ev.spans.iter().map(|s| (s.label.clone(), thread, s.start, s.end)),
+                ev.spans
+                    .iter()
+                    .map(|s| (s.label.clone(), thread, ns(s.start), ns(s.end))),
             );
-            parts
-                .polls
-                .extend(ev.polls.iter().map(|p| (p.task, thread, p.start, p.end)));
-            parts
-                .marks
-                .extend(ev.marks.iter().map(|m| (m.label.clone(), thread, m.at)));
+            parts.polls.extend(
+                ev.polls
+                    .iter()
+                    .map(|p| (p.task, thread, ns(p.start), ns(p.end))),
+            );
+            parts.marks.extend(
+                ev.marks.iter().map(|m| (m.label.clone(), thread, ns(m.at))),
+            );
             parts.task_starts.extend(
                 ev.task_starts
                     .iter()
-                    .map(|t| (t.task, t.label.clone(), thread, t.at)),
+                    .map(|t| (t.task, t.label.clone(), thread, ns(t.at))),
             );
-            parts
-                .task_ends
-                .extend(ev.task_ends.iter().map(|t| (t.task, t.at, t.completed)));
+            parts.task_ends.extend(
+                ev.task_ends.iter().map(|t| (t.task, ns(t.at), t.completed)),
+            );
         }
-        parts.taken_at = self.inner.ns(Instant::now());
+        parts.taken_at = ns(Instant::now());
         Snapshot::from_parts(parts)
     }
 
@@ -571,14 +632,12 @@ pub struct SpanGuard<'a> {
 
 impl Drop for SpanGuard<'_> {
     fn drop(&mut self) {
-        let end = Instant::now();
-        let inner = &self.timeline.inner;
         let span = RawSpan {
             label: std::mem::replace(&mut self.label, Cow::Borrowed("")),
-            start: inner.ns(self.start),
-            end: inner.ns(end),
+            start: self.start,
+            end: Instant::now(),
         };
-        inner.with_events(|ev| ev.spans.push(span));
+        self.timeline.inner.with_events(|ev| ev.spans.push(span));
     }
 }
 
@@ -631,10 +690,9 @@ impl<F: Future> Future for Instrumented<F> {
         let start = Instant::now();
         let out = this.future.as_mut().poll(cx);
         let end = Instant::now();
-        let inner = &this.timeline.inner;
-        let (task, start, end) = (this.task, inner.ns(start), inner.ns(end));
+        let task = this.task;
         let completes = out.is_ready() && !this.finished;
-        inner.with_events(|ev| {
+        this.timeline.inner.with_events(|ev| {
             ev.polls.push(RawPoll { task, start, end });
             if completes {
                 ev.task_ends.push(RawTaskEnd {
@@ -652,9 +710,8 @@ impl<F: Future> Future for Instrumented<F> {
 impl<F> Drop for Instrumented<F> {
     fn drop(&mut self) {
         if !self.finished {
-            let inner = &self.timeline.inner;
-            let (task, at) = (self.task, inner.ns(Instant::now()));
-            inner.with_events(|ev| {
+            let (task, at) = (self.task, Instant::now());
+            self.timeline.inner.with_events(|ev| {
                 ev.task_ends.push(RawTaskEnd {
                     task,
                     at,

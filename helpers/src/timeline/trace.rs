@@ -1,0 +1,141 @@
+//! Chrome trace-event JSON, for Perfetto (<https://ui.perfetto.dev>) and
+//! `chrome://tracing`.
+//!
+//! Written by hand (no serde): the format is small, and every dependency costs
+//! each notebook cell compile time.
+
+use super::snapshot::{Snapshot, TaskState};
+use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
+
+impl Snapshot {
+    /// The snapshot as Chrome trace-event JSON: `{"traceEvents":[...]}`.
+    ///
+    /// One complete event (`"ph":"X"`) per span and per poll (a poll is named by
+    /// its task's label, with the task number in `args`), an instant event
+    /// (`"ph":"i"`) per mark, a pair of async events (`"b"`/`"e"`, category
+    /// `task`) per task lifetime, and a `thread_name` metadata event per thread.
+    /// `tid` is the thread's number (`2` for `T2`); times are in microseconds
+    /// since the timeline was created.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tl = helpers::timeline::Timeline::new();
+    /// drop(tl.span("say \"hi\""));
+    /// let json = tl.snapshot().to_chrome_trace();
+    /// assert!(json.starts_with("{\"traceEvents\":["));
+    /// assert!(json.contains(r#""name":"say \"hi\"""#));
+    /// assert!(json.contains(r#""args":{"name":"T1 main"}"#));
+    /// ```
+    pub fn to_chrome_trace(&self) -> String {
+        let mut events: Vec<String> = Vec::new();
+        events.push(r#"{"ph":"M","name":"process_name","pid":1,"tid":0,"args":{"name":"timeline"}}"#.to_string());
+        for t in 0..self.threads.len() {
+            events.push(format!(
+                r#"{{"ph":"M","name":"thread_name","pid":1,"tid":{},"args":{{"name":{}}}}}"#,
+                t + 1,
+                json_str(&self.thread_label(t))
+            ));
+            events.push(format!(
+                r#"{{"ph":"M","name":"thread_sort_index","pid":1,"tid":{},"args":{{"sort_index":{}}}}}"#,
+                t + 1,
+                t + 1
+            ));
+        }
+        for s in &self.spans {
+            events.push(format!(
+                r#"{{"ph":"X","cat":"span","name":{},"pid":1,"tid":{},"ts":{},"dur":{}}}"#,
+                json_str(&s.label),
+                s.thread + 1,
+                us(s.start),
+                us(s.end - s.start)
+            ));
+        }
+        for q in &self.polls {
+            let task = &self.tasks[q.task];
+            events.push(format!(
+                r#"{{"ph":"X","cat":"poll","name":{},"pid":1,"tid":{},"ts":{},"dur":{},"args":{{"task":{}}}}}"#,
+                json_str(&task.label),
+                q.thread + 1,
+                us(q.start),
+                us(q.end - q.start),
+                task.id
+            ));
+        }
+        for t in &self.tasks {
+            let outcome = match t.state {
+                TaskState::Completed => "completed",
+                TaskState::Cancelled => "cancelled",
+                TaskState::Running => "running",
+            };
+            let common = format!(
+                r#""cat":"task","name":{},"id":{},"pid":1,"tid":{}"#,
+                json_str(&t.label),
+                t.id,
+                t.thread + 1
+            );
+            events.push(format!(r#"{{"ph":"b",{common},"ts":{}}}"#, us(t.start)));
+            events.push(format!(
+                r#"{{"ph":"e",{common},"ts":{},"args":{{"outcome":"{outcome}"}}}}"#,
+                us(t.end)
+            ));
+        }
+        for m in &self.marks {
+            events.push(format!(
+                r#"{{"ph":"i","cat":"mark","s":"t","name":{},"pid":1,"tid":{},"ts":{}}}"#,
+                json_str(&m.label),
+                m.thread + 1,
+                us(m.at)
+            ));
+        }
+        let mut out = String::from("{\"traceEvents\":[\n");
+        out.push_str(&events.join(",\n"));
+        out.push_str("\n],\"displayTimeUnit\":\"ms\"}\n");
+        out
+    }
+
+    /// Writes [`to_chrome_trace`](Snapshot::to_chrome_trace) to a file; open it at
+    /// <https://ui.perfetto.dev>.
+    ///
+    /// # Errors
+    ///
+    /// Any error from creating or writing the file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tl = helpers::timeline::Timeline::new();
+    /// drop(tl.span("work"));
+    /// let path = std::env::temp_dir().join("helpers_doc_timeline.trace.json");
+    /// tl.snapshot().write_chrome_trace(&path).unwrap();
+    /// assert!(std::fs::read_to_string(&path).unwrap().contains("\"ph\":\"X\""));
+    /// ```
+    pub fn write_chrome_trace(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        std::fs::write(path, self.to_chrome_trace())
+    }
+}
+
+/// Nanoseconds as microseconds, exactly: `12.345`.
+fn us(ns: u64) -> String {
+    format!("{}.{:03}", ns / 1000, ns % 1000)
+}
+
+/// A JSON string literal, quotes included.
+pub(super) fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
