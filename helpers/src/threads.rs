@@ -44,6 +44,11 @@ impl ThreadInfo {
     /// assert_eq!(t.name, "worker-7");
     /// ```
     pub fn current() -> ThreadInfo {
+        ThreadInfo::current_and_is_main().0
+    }
+
+    /// The calling thread, and whether it is the process's main thread.
+    fn current_and_is_main() -> (ThreadInfo, bool) {
         let (os_id, is_main) = os_thread_id();
         let name = match std::thread::current().name() {
             Some(n) => n.to_string(),
@@ -52,7 +57,7 @@ impl ThreadInfo {
             None if is_main => "main".to_string(),
             None => "unnamed".to_string(),
         };
-        ThreadInfo { os_id, name }
+        (ThreadInfo { os_id, name }, is_main)
     }
 }
 
@@ -85,36 +90,48 @@ fn fallback_id() -> u64 {
     h.finish()
 }
 
-/// Gives threads small numbers in order of first appearance: `T1`, `T2`, ...
+/// Gives threads small numbers: `T1` for the process's main thread, then `T2`,
+/// `T3`, ... for other threads in order of first appearance.
 ///
-/// A `Labeller` is a plain value; the [`say!`](crate::say!) macro uses one per copy
-/// of this crate (so in evcxr the numbering restarts in every cell, and in a
-/// program it lasts for the process).
+/// Reserving `T1` for the main thread (the thread an evcxr cell runs on) keeps the
+/// numbers that [`say!`](crate::say!) prints in step with a
+/// [`Timeline`](crate::timeline::Timeline) made in the cell, which registers its
+/// creating thread first: the cell's thread is `T1 main` in both, even when a
+/// spawned thread speaks first. On systems where the main thread cannot be
+/// recognised (see [`ThreadInfo`]) numbering simply follows first appearance.
+///
+/// A `Labeller` is a plain value; `say!` uses one per copy of this crate (so in
+/// evcxr the numbering restarts in every cell, and in a program it lasts for the
+/// process).
 ///
 /// # Examples
 ///
 /// ```
 /// use helpers::threads::Labeller;
 /// let labels = Labeller::new();
-/// let first = labels.label_current();
-/// assert_eq!(first.0, 1);
+/// let here = labels.label_current().0;
 /// let other = std::thread::scope(|s| s.spawn(|| labels.label_current()).join().unwrap());
-/// assert_eq!(other.0, 2);
-/// assert_eq!(labels.label_current().0, 1, "same thread, same number");
+/// assert_ne!(other.0, here);
+/// assert_eq!(labels.label_current().0, here, "same thread, same number");
 /// ```
 #[derive(Debug, Default)]
 pub struct Labeller {
+    /// OS ids of the threads seen so far, other than the main thread; the thread
+    /// at index `i` is `T{i + 2}`.
     seen: Mutex<Vec<u64>>,
 }
 
 impl Labeller {
-    /// An empty labeller: the next thread asking becomes `T1`.
+    /// An empty labeller: the main thread will be `T1`, the first other thread
+    /// to ask `T2`.
     ///
     /// # Examples
     ///
     /// ```
     /// let labels = helpers::threads::Labeller::new();
-    /// assert_eq!(labels.label_current().0, 1);
+    /// let (n, info) = labels.label_current();
+    /// assert!(n >= 1);
+    /// assert!(!info.name.is_empty());
     /// ```
     pub const fn new() -> Labeller {
         Labeller {
@@ -132,13 +149,16 @@ impl Labeller {
     /// println!("T{n} {}", info.name);
     /// ```
     pub fn label_current(&self) -> (usize, ThreadInfo) {
-        let info = ThreadInfo::current();
+        let (info, is_main) = ThreadInfo::current_and_is_main();
+        if is_main {
+            return (1, info);
+        }
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let n = match seen.iter().position(|&id| id == info.os_id) {
-            Some(i) => i + 1,
+            Some(i) => i + 2,
             None => {
                 seen.push(info.os_id);
-                seen.len()
+                seen.len() + 1
             }
         };
         (n, info)
@@ -177,7 +197,8 @@ mod tests {
             barrier.wait();
             (first.join().unwrap(), c)
         });
-        assert_eq!((a, b, c), (1, 2, 3));
-        assert_eq!(labels.label_current().0, 1);
+        // cargo's test threads are not the main thread: numbering starts at T2.
+        assert_eq!((a, b, c), (2, 3, 4));
+        assert_eq!(labels.label_current().0, 2);
     }
 }
