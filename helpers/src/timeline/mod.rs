@@ -16,9 +16,12 @@
 //! parallelism. So each OS thread appends to its *own* buffer, guarded by its own
 //! lock that only a reader (a [`Timeline::snapshot`]) ever contends for. The shared
 //! registry of buffers is locked once per thread, on its first event; after that a
-//! span costs two clock reads, an uncontended lock and a `Vec::push` (no
-//! allocation besides the vector's amortised growth). Nothing is ever dropped: the
-//! buffers grow as needed.
+//! span costs two clock reads, an uncontended lock and a push onto a chunked list
+//! (one allocation per 4096 events, and never a copy of what was recorded).
+//! Converting times to nanoseconds is left to the reader. Nothing is ever dropped:
+//! the buffers grow as needed. The `recorder` benchmark checks that a span costs
+//! at most 1.5 times its two clock reads, and that two threads recording at once
+//! do not slow each other down.
 //!
 //! # How it survives evcxr cells
 //!
@@ -26,9 +29,9 @@
 //! a `thread_local!` starts empty in each cell. A `Timeline` made in one cell and
 //! used in the next must still find the buffer of a thread that recorded before.
 //! Therefore the buffers are owned by the timeline itself (an `Arc` shared by its
-//! clones) in a registry keyed by the OS thread id from
-//! [`ThreadInfo`](crate::threads::ThreadInfo), and threads are numbered `T1`,
-//! `T2`, ... in that registry, in order of first appearance. A per-thread cache
+//! clones) in a registry keyed by the OS thread id from [`ThreadInfo`], and
+//! threads are numbered `T1`, `T2`, ... in that registry, in order of first
+//! appearance. A per-thread cache
 //! only makes the lookup fast; when it is empty (a new cell, or evicted) the
 //! thread finds its buffer again through the registry. The cache is keyed by the
 //! address of the timeline's shared state and holds a `Weak` to it, so that address
@@ -334,6 +337,10 @@ impl Timeline {
     /// The span is recorded when it ends, on the thread that drops the guard. A
     /// span measures a stretch of work on one thread: to follow a future across
     /// `.await`s and threads, use [`Timeline::instrument`].
+    ///
+    /// In an evcxr notebook, open the span inside a block `{ ... }`: the guard
+    /// borrows the timeline, so evcxr refuses to keep it alive past the cell (and
+    /// a span that silently stayed open across cells would be wrong anyway).
     ///
     /// # Examples
     ///

@@ -209,7 +209,7 @@ const PLOT_W: f64 = WIDTH - LABEL_W - RIGHT;
 const CHAR_W: f64 = 6.8;
 const LABEL_CHARS: usize = 23;
 /// The narrowest bar drawn, in pixels.
-const MIN_W: f64 = 2.0;
+const MIN_W: f64 = 3.0;
 /// Adjacent bars are merged unless both are at least this wide (pixels).
 const NARROW: f64 = 4.0;
 const FONT: &str = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, \
