@@ -97,7 +97,7 @@ pub struct Timeline {
 
 /// State shared by all clones of one timeline.
 struct Inner {
-    /// Times are stored as nanoseconds since this instant.
+    /// Snapshots give times as nanoseconds since this instant.
     epoch: Instant,
     /// One buffer per OS thread, in order of first appearance (index 0 is `T1`).
     /// Locked only on a thread's first event (and by readers).
