@@ -37,6 +37,7 @@ usage: cargo xtask <command>
                    workshop room needs no network and first cells take seconds
   handouts         executed notebooks as HTML + one PDF, in handouts/
   strip            remove outputs and execution counts from the source notebooks
+  kernel-bench     what `:dep helpers` and a cell with helpers cost in the real kernel
 ";
 
 fn main() -> ExitCode {
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
         Some("warm") => warm(&root),
         Some("handouts") => handouts(&root),
         Some("strip") => strip(&root),
+        Some("kernel-bench") => kernel_bench(&root),
         None | Some("help" | "-h" | "--help") => {
             print!("{HELP}");
             Ok(())
@@ -265,6 +267,13 @@ fn strip(root: &Path) -> Result<()> {
         .arg(root.join("xtask/harness/nbrun.py"))
         .arg("--clean")
         .args(notebooks(root)?))
+}
+
+fn kernel_bench(root: &Path) -> Result<()> {
+    let env = setup::setup(root)?;
+    run(python(&env)
+        .current_dir(root)
+        .arg(root.join("xtask/harness/kernel_bench.py")))
 }
 
 /// The distinct `:dep` lines of all notebooks, in first-seen order.

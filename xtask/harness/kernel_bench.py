@@ -1,0 +1,95 @@
+"""What `helpers` costs inside the real evcxr kernel (a benchmark, not a test).
+
+    cargo xtask kernel-bench        # or: python xtask/harness/kernel_bench.py
+
+Measures, each in a fresh `rust` kernel started in notebooks/ (so `../helpers`
+resolves as in the course):
+- `:dep helpers` with evcxr's cache off, i.e. compiled from source ("cold");
+- `:dep helpers` again in a new kernel with the cache on ("cached");
+- the median of 10 trivial cells with and without helpers loaded.
+
+Budget (issue #2): cold <= 5 s on a 2-core machine; trivial cell with helpers
+<= 1.1x the same cell without. Prints one line per figure and a summary line
+`kernel: dep_cold_s=<f> dep_cached_s=<f> cell_ms=<f> cell_helpers_ms=<f> ratio=<f>`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TRIVIAL = "let x = 40 + 2;\nx"
+
+
+class Kernel:
+    def __init__(self) -> None:
+        from jupyter_client.manager import start_new_kernel
+        self.km, self.kc = start_new_kernel(kernel_name="rust", cwd=str(ROOT / "notebooks"))
+
+    def run(self, code: str, timeout: float = 300) -> float:
+        """Runs one cell; returns its wall time in seconds, failing on an error."""
+        start = time.monotonic()
+        reply = self.kc.execute_interactive(code, timeout=timeout, output_hook=self._hook)
+        took = time.monotonic() - start
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"cell failed: {code!r}: {reply['content']}")
+        return took
+
+    @staticmethod
+    def _hook(msg) -> None:
+        if msg["msg_type"] == "stream" and "panicked" in msg["content"].get("text", ""):
+            raise RuntimeError(msg["content"]["text"])
+
+    def close(self) -> None:
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+
+def median_cell(kernel: Kernel, n: int = 10) -> float:
+    kernel.run(TRIVIAL)  # the first run after a :dep pays for loading it
+    return statistics.median(kernel.run(TRIVIAL) for _ in range(n))
+
+
+def main() -> int:
+    k = Kernel()
+    try:
+        k.run(":cache 0")
+        cold = k.run(':dep helpers = { path = "../helpers" }')
+        print(f"`:dep helpers`, cache off (cold): {cold:.2f} s")
+    finally:
+        k.close()
+
+    k = Kernel()
+    try:
+        k.run(":cache 2000")
+        k.run(':dep helpers = { path = "../helpers" }')  # fills the cache
+    finally:
+        k.close()
+    k = Kernel()
+    try:
+        k.run(":cache 2000")
+        cached = k.run(':dep helpers = { path = "../helpers" }')
+        print(f"`:dep helpers`, cache on, second kernel: {cached:.2f} s")
+        k.run("use helpers::prelude::*;")
+        with_helpers = median_cell(k)
+    finally:
+        k.close()
+
+    k = Kernel()
+    try:
+        without = median_cell(k)
+    finally:
+        k.close()
+    ratio = with_helpers / without
+    print(f"trivial cell, median of 10: {without * 1000:.0f} ms without helpers, "
+          f"{with_helpers * 1000:.0f} ms with helpers ({ratio:.2f}x)")
+    print(f"kernel: dep_cold_s={cold:.2f} dep_cached_s={cached:.2f} "
+          f"cell_ms={without * 1000:.0f} cell_helpers_ms={with_helpers * 1000:.0f} ratio={ratio:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
