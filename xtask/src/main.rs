@@ -100,7 +100,10 @@ impl Progress {
         let start = Instant::now();
         let (value, said) = f()?;
         let secs = start.elapsed().as_secs_f64();
-        println!("[{}/{}] {title}: {said} ({secs:.1} s)", self.done, self.total);
+        println!(
+            "[{}/{}] {title}: {said} ({secs:.1} s)",
+            self.done, self.total
+        );
         Ok(value)
     }
 }
@@ -194,7 +197,10 @@ fn test(root: &Path, pattern: Option<&str>) -> Result<()> {
     let env = setup::setup(root)?;
     let nbs: Vec<PathBuf> = notebooks(root)?
         .into_iter()
-        .filter(|p| pattern.is_none_or(|pat| relative(root, p).to_string_lossy().contains(pat)))
+        .filter(|p| {
+            pattern
+                .is_none_or(|pat| relative(root, p).to_string_lossy().contains(pat))
+        })
         .collect();
     if nbs.is_empty() {
         return Err(format!(
@@ -222,17 +228,27 @@ fn test(root: &Path, pattern: Option<&str>) -> Result<()> {
             Ok(((), "no warnings".into()))
         })?;
         p.step("cargo test --workspace (unit and doc tests)", || {
-            run(cargo().current_dir(root).args(["test", "--workspace", "--quiet"]))?;
+            run(cargo()
+                .current_dir(root)
+                .args(["test", "--workspace", "--quiet"]))?;
             Ok(((), "passed".into()))
         })?;
         p.step("notebook harness tests (fixtures in a real kernel)", || {
-            run(python(&env).current_dir(root).arg(harness.join("test_nbrun.py")))?;
+            run(python(&env)
+                .current_dir(root)
+                .arg(harness.join("test_nbrun.py")))?;
             Ok(((), "passed".into()))
         })?;
     } else {
-        println!("test {:?}: only the matching notebooks", pattern.unwrap_or(""));
+        println!(
+            "test {:?}: only the matching notebooks",
+            pattern.unwrap_or("")
+        );
     }
-    println!("notebooks: {} to run, each in a fresh `rust` kernel", nbs.len());
+    println!(
+        "notebooks: {} to run, each in a fresh `rust` kernel",
+        nbs.len()
+    );
     let mut cmd = python(&env);
     cmd.current_dir(root)
         .arg(harness.join("nbrun.py"))
@@ -242,7 +258,11 @@ fn test(root: &Path, pattern: Option<&str>) -> Result<()> {
     let outcome = run(&mut cmd);
     println!(
         "test: {} after {:.0} s",
-        if outcome.is_ok() { "all green" } else { "FAILED" },
+        if outcome.is_ok() {
+            "all green"
+        } else {
+            "FAILED"
+        },
         start.elapsed().as_secs_f64()
     );
     outcome.map_err(|_| "notebooks failed (see the lines above)".into())
@@ -250,7 +270,9 @@ fn test(root: &Path, pattern: Option<&str>) -> Result<()> {
 
 fn lab(root: &Path) -> Result<()> {
     let env = setup::setup(root)?;
-    println!("starting JupyterLab on notebooks/ (localhost only; stop it with Ctrl-C)");
+    println!(
+        "starting JupyterLab on notebooks/ (localhost only; stop it with Ctrl-C)"
+    );
     run(python(&env)
         .current_dir(root)
         .args(["-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1"])
@@ -280,10 +302,15 @@ fn kernel_bench(root: &Path) -> Result<()> {
 fn dep_lines(root: &Path) -> Result<Vec<String>> {
     let mut deps: Vec<String> = Vec::new();
     for nb in notebooks(root)? {
-        let text = fs::read_to_string(&nb).map_err(|e| format!("{}: {e}", nb.display()))?;
+        let text =
+            fs::read_to_string(&nb).map_err(|e| format!("{}: {e}", nb.display()))?;
         // Sources are JSON; a `:dep` line sits inside a JSON string.
         for piece in text.split("\":dep ").skip(1) {
-            let line = piece.split("\\n").next().unwrap_or("").trim_end_matches('"');
+            let line = piece
+                .split("\\n")
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('"');
             let line = format!(":dep {}", line.replace("\\\"", "\""));
             if !deps.contains(&line) {
                 deps.push(line);

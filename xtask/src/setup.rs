@@ -52,7 +52,7 @@ pub fn setup(root: &Path) -> Result<Env> {
         let py = find_python().ok_or_else(python_missing)?;
         let version = output(Command::new(&py[0]).args(&py[1..]).arg("--version"))
             .unwrap_or_default();
-        Ok((py, format!("{}", version.trim())))
+        Ok((py, version.trim().to_string()))
     })?;
 
     let (prefix, python) = p.step("Python environment", || {
@@ -80,7 +80,8 @@ pub fn setup(root: &Path) -> Result<Env> {
 
     p.step("Python packages (xtask/requirements.txt)", || {
         let reqs = root.join("xtask/requirements.txt");
-        let wanted = fs::read_to_string(&reqs).map_err(|e| format!("{}: {e}", reqs.display()))?;
+        let wanted = fs::read_to_string(&reqs)
+            .map_err(|e| format!("{}: {e}", reqs.display()))?;
         let stamp = prefix.join(".course-requirements.txt");
         if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
             return Ok(((), "already installed".into()));
@@ -92,7 +93,14 @@ pub fn setup(root: &Path) -> Result<Env> {
         }
         changed = true;
         run(Command::new(&python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "-q",
+                "-r",
+            ])
             .arg(&reqs))?;
         fs::write(&stamp, &wanted).map_err(|e| e.to_string())?;
         Ok(((), "installed".into()))
@@ -116,7 +124,11 @@ pub fn setup(root: &Path) -> Result<Env> {
     })?;
 
     p.step("rust-src (completions in the kernel)", || {
-        let installed = output(Command::new("rustup").args(["component", "list", "--installed"]));
+        let installed = output(Command::new("rustup").args([
+            "component",
+            "list",
+            "--installed",
+        ]));
         match installed {
             None => Ok(((), "rustup not found: skipped (optional)".into())),
             Some(list) if list.lines().any(|l| l.starts_with("rust-src")) => {
@@ -124,9 +136,15 @@ pub fn setup(root: &Path) -> Result<Env> {
             }
             Some(_) => {
                 changed = true;
-                match run(Command::new("rustup").args(["component", "add", "rust-src"])) {
+                match run(Command::new("rustup").args([
+                    "component",
+                    "add",
+                    "rust-src",
+                ])) {
                     Ok(()) => Ok(((), "added".into())),
-                    Err(e) => Ok(((), format!("could not add ({e}); optional, skipped"))),
+                    Err(e) => {
+                        Ok(((), format!("could not add ({e}); optional, skipped")))
+                    }
                 }
             }
         }
@@ -137,7 +155,9 @@ pub fn setup(root: &Path) -> Result<Env> {
         let spec = data.join("kernels").join("rust").join("kernel.json");
         let current = fs::read_to_string(&spec).unwrap_or_default();
         let evcxr_json = json_escape(&evcxr.to_string_lossy());
-        if current.contains(&evcxr_json) && spec.with_file_name("version.txt").exists() {
+        if current.contains(&evcxr_json)
+            && spec.with_file_name("version.txt").exists()
+        {
             return Ok(((), format!("already points at {}", evcxr.display())));
         }
         changed = true;
@@ -145,7 +165,9 @@ pub fn setup(root: &Path) -> Result<Env> {
         let mut cmd = Command::new(&evcxr);
         cmd.arg("--install").env("JUPYTER_PATH", &data);
         let shown = show(&cmd);
-        let out = cmd.output().map_err(|e| format!("could not start `{shown}`: {e}"))?;
+        let out = cmd
+            .output()
+            .map_err(|e| format!("could not start `{shown}`: {e}"))?;
         if !out.status.success() {
             return Err(format!(
                 "`{shown}` failed: {}",
@@ -230,7 +252,8 @@ fn is_conda(prefix: &Path) -> bool {
 }
 
 fn has_jupyter(python: &Path) -> bool {
-    output(Command::new(python).args(["-c", "import nbclient, jupyterlab"])).is_some()
+    output(Command::new(python).args(["-c", "import nbclient, jupyterlab"]))
+        .is_some()
 }
 
 /// The active conda environment, if it already provides Jupyter.
@@ -270,7 +293,9 @@ pub fn chromium() -> Result<PathBuf> {
             return Ok(found);
         }
     }
-    Err("handouts need headless Chromium: install it (Debian/Ubuntu: `sudo apt \
+    Err(
+        "handouts need headless Chromium: install it (Debian/Ubuntu: `sudo apt \
          install chromium`; macOS: `brew install --cask chromium`) and run again"
-        .into())
+            .into(),
+    )
 }

@@ -10,14 +10,15 @@ fn root() -> &'static Path {
 
 /// `name==version` lines of the pip requirements file.
 fn pip_pins() -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(root().join("xtask/requirements.txt")).unwrap();
+    let text =
+        std::fs::read_to_string(root().join("xtask/requirements.txt")).unwrap();
     text.lines()
         .map(|l| l.split('#').next().unwrap().trim())
         .filter(|l| !l.is_empty())
         .map(|l| {
-            let (name, version) = l
-                .split_once("==")
-                .unwrap_or_else(|| panic!("requirements.txt: `{l}` is not pinned with =="));
+            let (name, version) = l.split_once("==").unwrap_or_else(|| {
+                panic!("requirements.txt: `{l}` is not pinned with ==")
+            });
             (name.trim().to_lowercase(), version.trim().to_string())
         })
         .collect()
@@ -31,7 +32,10 @@ fn conda_pins() -> BTreeMap<String, String> {
         .filter_map(|dep| {
             let (name, version) = dep.split_once('=')?;
             (!name.ends_with(['>', '<'])).then(|| {
-                (name.trim().to_lowercase(), version.trim_start_matches('=').to_string())
+                (
+                    name.trim().to_lowercase(),
+                    version.trim_start_matches('=').to_string(),
+                )
             })
         })
         .collect()
