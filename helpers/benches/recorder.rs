@@ -59,13 +59,14 @@ fn on_threads(threads: usize, f: impl Fn() -> f64 + Sync) -> f64 {
     total / threads as f64
 }
 
-/// Nanoseconds per `Instant::now()`.
+/// Nanoseconds per `Instant::now()`, over about as long as a span batch takes.
 fn clock_batch() -> f64 {
+    let n = 2 * BATCH;
     let t = Instant::now();
-    for _ in 0..BATCH {
+    for _ in 0..n {
         black_box(Instant::now());
     }
-    t.elapsed().as_nanos() as f64 / BATCH as f64
+    t.elapsed().as_nanos() as f64 / n as f64
 }
 
 /// Nanoseconds per span, averaged over `threads` threads recording at once into
@@ -104,8 +105,9 @@ fn main() {
     let began = Instant::now();
     while quiet.len() < ROUNDS && began.elapsed() < PATIENCE {
         let clock1 = clock_batch();
-        let control_before = on_threads(2, clock_batch) / clock1;
         let span1 = span_batch(1);
+        // The controls bracket the two-thread batch as tightly as possible.
+        let control_before = on_threads(2, clock_batch) / clock1;
         let span2 = span_batch(2);
         let control_after = on_threads(2, clock_batch) / clock_batch();
         let round = [clock1, span1, span2];
