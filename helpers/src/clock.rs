@@ -412,9 +412,12 @@ mod tests {
     fn epoch_restart_moves_since_epoch_back() {
         let _ = since_epoch();
         std::thread::sleep(Duration::from_millis(30));
-        // Other tests may restart concurrently: only check what must hold.
+        // Other tests may restart concurrently (that only moves the epoch later),
+        // and a loaded machine may pause us anywhere: compare with a clock read
+        // taken before the restart, never with a fixed bound.
+        let before = Instant::now();
         restart();
-        assert!(since_epoch() < Duration::from_millis(30));
+        assert!(since_epoch() <= before.elapsed());
         assert!(epoch() <= Instant::now());
     }
 

@@ -618,6 +618,7 @@ impl<'a> Drawing<'a> {
             s,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" \
              height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" \
+             style=\"max-width:100%;height:auto\" \
              font-family=\"{FONT}\" font-size=\"12\">\
              <rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
         );
