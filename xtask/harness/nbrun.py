@@ -184,7 +184,7 @@ def kill_group(pid: int | None) -> None:
         pass
 
 
-def run_notebook(path: Path, save_dir: Path | None) -> Result:
+def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NAME) -> Result:
     import nbformat
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient import NotebookClient
@@ -208,7 +208,7 @@ def run_notebook(path: Path, save_dir: Path | None) -> Result:
     timeout = int(course.get("cell_timeout", DEFAULT_CELL_TIMEOUT))
     client = NotebookClient(
         nb,
-        kernel_name=KERNEL_NAME,
+        kernel_name=kernel_name,
         timeout=timeout,
         startup_timeout=60,
         allow_errors=True,
@@ -235,7 +235,7 @@ def run_notebook(path: Path, save_dir: Path | None) -> Result:
                     break
                 result.problems += judge_cell(i + 1, cell)
     except NoSuchKernel:
-        result.problems.append(Problem(None, f"no `{KERNEL_NAME}` Jupyter kernel: {SETUP_HINT}"))
+        result.problems.append(Problem(None, f"no `{kernel_name}` Jupyter kernel: {SETUP_HINT}"))
     except Exception as e:  # noqa: BLE001 - report, never crash the whole run
         result.problems.append(Problem(None, f"could not run: {type(e).__name__}: {e}"))
     finally:

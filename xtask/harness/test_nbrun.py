@@ -101,6 +101,15 @@ class HarnessTest(unittest.TestCase):
                     and alive(int(p.name)) and self._pgid(int(p.name)) == pid]
             self.assertEqual(left, [], f"processes of the kernel's group survive: {left}")
 
+    def test_missing_kernel_is_a_failure_naming_the_fix(self) -> None:
+        sys.path.insert(0, str(HERE))
+        import nbrun
+        r = nbrun.run_notebook(FIXTURES / "clean.ipynb", None, kernel_name="no-such-kernel")
+        self.assertFalse(r.passed)
+        text = " ".join(str(p) for p in r.problems)
+        self.assertIn("no `no-such-kernel` Jupyter kernel", text)
+        self.assertIn("cargo xtask setup", text)
+
     @staticmethod
     def _pgid(pid: int) -> int | None:
         try:
