@@ -47,6 +47,9 @@ PANIC_RE = re.compile(r"panicked at|^thread '[^']*' panicked", re.MULTILINE)
 # evcxr's runtime process dying (abort, segfault, stack overflow) is a failure too.
 CRASH_RE = re.compile(r"Child process terminated|Subprocess terminated", re.IGNORECASE)
 
+# In notebooks/exercises/, the cell that checks the learner's work.
+CHECK_TAG = "exercise-check"
+
 SETUP_HINT = "run `cargo xtask setup` (it installs evcxr_jupyter and the `rust` kernelspec)"
 
 
@@ -66,6 +69,7 @@ class Result:
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
     kernel_pid: int | None = None
+    note: str = ""
 
     @property
     def passed(self) -> bool:
@@ -151,8 +155,8 @@ def summarise(text: str, limit: int = 300) -> str:
     return short if len(short) <= limit else short[: limit - 1] + "…"
 
 
-def judge_cell(index: int, cell) -> list[Problem]:
-    """Reads a cell's outputs after it ran and says what went wrong, if anything."""
+def raised_of(cell) -> str | None:
+    """What a cell that ran raised: an error, a panic or a crash, or None."""
     raised = None
     outputs = cell.get("outputs", [])
     # A panic's lines can arrive in several stderr chunks: judge them together.
@@ -166,6 +170,12 @@ def judge_cell(index: int, cell) -> list[Problem]:
         raised = f"panic: {summarise(stderr[line_start:])}"
     elif CRASH_RE.search(stderr):
         raised = f"kernel process crashed: {summarise(stderr)}"
+    return raised
+
+
+def judge_cell(index: int, cell) -> list[Problem]:
+    """Reads a cell's outputs after it ran and says what went wrong, if anything."""
+    raised = raised_of(cell)
     expects = "raises-exception" in tags_of(cell)
     if expects and raised is None:
         return [Problem(index, "tagged raises-exception but raised nothing and did not panic")]
@@ -204,6 +214,10 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
     if any(p.cell is None and "kernelspec" in p.reason for p in result.problems):
         return result
 
+    # An untouched exercise must run cleanly up to its check cell, and fail there.
+    exercise = "exercises" in path.resolve().parts
+    if exercise and not any(CHECK_TAG in tags_of(c) for c in nb.cells if c.cell_type == "code"):
+        result.problems.append(Problem(None, f"an exercise needs a code cell tagged {CHECK_TAG}"))
     course = nb.metadata.get("course", {})
     timeout = int(course.get("cell_timeout", DEFAULT_CELL_TIMEOUT))
     client = NotebookClient(
@@ -223,6 +237,7 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
             for i, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
+                is_check = exercise and CHECK_TAG in tags_of(cell)
                 try:
                     client.execute_cell(cell, i)
                 except CellTimeoutError:
@@ -233,6 +248,15 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
                 except DeadKernelError as e:
                     result.problems.append(Problem(i + 1, f"the kernel died: {e}"))
                     break
+                if is_check:
+                    raised = raised_of(cell)
+                    if raised is None:
+                        result.problems.append(Problem(
+                            i + 1, "the untouched exercise passes its own check: it ships"
+                                   " already solved, or the check cannot fail"))
+                    else:
+                        result.note = f"fails at its check (cell {i + 1}) as intended: {raised}"
+                    break  # what follows the check is the learner's business
                 result.problems += judge_cell(i + 1, cell)
     except NoSuchKernel:
         result.problems.append(Problem(None, f"no `{kernel_name}` Jupyter kernel: {SETUP_HINT}"))
@@ -240,11 +264,26 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
         result.problems.append(Problem(None, f"could not run: {type(e).__name__}: {e}"))
     finally:
         kill_group(result.kernel_pid)
+    if exercise and not result.note and not result.problems:
+        result.problems.append(Problem(None, "never reached its check cell"))
     result.seconds = time.monotonic() - start
     if save_dir is not None:
         save_dir.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, save_dir / path.name)
     return result
+
+
+def mirror_problems(paths: list[Path]) -> list[tuple[Path, str]]:
+    """Exercises and solutions mirror each other file for file."""
+    problems = []
+    for path in paths:
+        parts = path.resolve().parts
+        for mine, other in (("exercises", "solutions"), ("solutions", "exercises")):
+            if mine in parts:
+                twin = path.resolve().parent.parent / other / path.name
+                if not twin.exists():
+                    problems.append((path, f"no {other}/{path.name} to mirror it"))
+    return problems
 
 
 def main(argv: list[str]) -> int:
@@ -264,19 +303,25 @@ def main(argv: list[str]) -> int:
             print(f"cleaned {path}")
         return 0
 
-    results = []
+    results = [Result(path, problems=[Problem(None, reason)])
+               for path, reason in mirror_problems(args.notebooks)]
+    for r in results:
+        print(f"FAIL {r.path}: {r.problems[0]}", flush=True)
     for path in args.notebooks:
         print(f"     {path} ...", flush=True)
         r = run_notebook(path, args.save_dir)
         results.append(r)
         status = "PASS" if r.passed else "FAIL"
         print(f"{status} {path}  ({r.seconds:.1f} s)", flush=True)
+        if r.note and r.passed:
+            print(f"     {path}: {r.note}", flush=True)
         for p in r.problems:
             print(f"     {path}: {p}", flush=True)
     if args.report:
         args.report.write_text(json.dumps([
             {"path": str(r.path), "passed": r.passed, "seconds": r.seconds,
-             "kernel_pid": r.kernel_pid, "problems": [str(p) for p in r.problems]}
+             "kernel_pid": r.kernel_pid, "note": r.note,
+             "problems": [str(p) for p in r.problems]}
             for r in results], indent=1))
     passed = sum(r.passed for r in results)
     failed = len(results) - passed

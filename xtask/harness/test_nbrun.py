@@ -118,5 +118,57 @@ class HarnessTest(unittest.TestCase):
             return None
 
 
+class ExerciseTest(unittest.TestCase):
+    """Exercises must fail exactly at their check cell; solutions must pass."""
+
+    stdout: str
+    report: list[dict]
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        notebooks = sorted(str(p) for p in (FIXTURES / "exercises").glob("*.ipynb"))
+        notebooks += sorted(str(p) for p in (FIXTURES / "solutions").glob("*.ipynb"))
+        with tempfile.TemporaryDirectory() as tmp:
+            report = Path(tmp) / "report.json"
+            proc = subprocess.run(
+                [sys.executable, str(HERE / "nbrun.py"), "--report", str(report), *notebooks],
+                capture_output=True, text=True, timeout=600)
+            cls.stdout = proc.stdout + proc.stderr
+            cls.report = json.loads(report.read_text())
+
+    def find(self, side: str, name: str) -> list[dict]:
+        return [r for r in self.report
+                if Path(r["path"]).parent.name == side and Path(r["path"]).stem == name]
+
+    def test_untouched_exercise_fails_at_its_check_with_its_message(self) -> None:
+        [r] = self.find("exercises", "fails_at_check")
+        self.assertTrue(r["passed"], r["problems"])
+        self.assertIn("fails at its check (cell 3) as intended", r["note"])
+        self.assertIn("answer is 0, expected 42: still TODO", r["note"])
+        self.assertIn("fails at its check (cell 3) as intended", self.stdout)
+
+    def test_an_exercise_that_passes_its_check_is_a_failure(self) -> None:
+        [r] = self.find("exercises", "already_solved")
+        self.assertFalse(r["passed"])
+        self.assertIn("cell 3: the untouched exercise passes its own check", " ".join(r["problems"]))
+
+    def test_an_exercise_failing_before_its_check_is_a_failure(self) -> None:
+        [r] = self.find("exercises", "fails_early")
+        self.assertFalse(r["passed"])
+        self.assertIn("cell 2: panic", " ".join(r["problems"]))
+
+    def test_solutions_pass_their_checks(self) -> None:
+        for name in ("fails_at_check", "already_solved", "fails_early"):
+            with self.subTest(solution=name):
+                [r] = self.find("solutions", name)
+                self.assertTrue(r["passed"], r["problems"])
+
+    def test_every_exercise_has_a_solution(self) -> None:
+        self.assertIn("no_solution.ipynb: notebook: no solutions/no_solution.ipynb to mirror it",
+                      self.stdout)
+        self.assertTrue(any(not r["passed"] and "no solutions/no_solution.ipynb" in p
+                            for r in self.report for p in r["problems"]))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
