@@ -1,9 +1,18 @@
-"""Turn executed notebooks into handouts: one HTML page each, an index, one course page.
+"""Turn notebooks into handouts a teacher can print.
 
-    python xtask/harness/handouts.py EXECUTED_DIR OUT_DIR
+    python xtask/harness/handouts.py ROOT EXECUTED_DIR OUT_DIR
 
-`cargo xtask handouts` runs the notebooks first (nbrun.py --save-dir), then this,
-then prints `course.html` to `course.pdf` with headless Chromium.
+EXECUTED_DIR holds executed copies (nbrun.py --save-dir) of notebooks/*.ipynb in
+its top level and of notebooks/solutions/*.ipynb under solutions/. Writes:
+
+- OUT/NN-*.html          each course notebook with its outputs and pictures
+- OUT/exercises/*.html   each exercise as the learner gets it (no solution, no output)
+- OUT/course.html        the course and its exercises in one page (printed to PDF)
+- OUT/index.html         the course map with minutes, linking all of the above
+- OUT/teacher/*.html, OUT/teacher/solutions.html   the solutions, executed
+
+`cargo xtask handouts` runs the notebooks first, then this, then prints the two
+one-page files to PDF with headless Chromium and checks every page in it.
 """
 
 from __future__ import annotations
@@ -23,48 +32,78 @@ def title_of(nb, fallback: str) -> str:
     return fallback
 
 
-def minutes_of(nb) -> str:
-    minutes = nb.metadata.get("course", {}).get("minutes")
-    return f"{minutes} min" if minutes else ""
+def minutes_of(nb) -> int | None:
+    return nb.metadata.get("course", {}).get("minutes")
 
 
-def main(executed: Path, out: Path) -> int:
+def export(exporter, nbs: list[tuple[Path, object]], out: Path, combined: str) -> list[tuple]:
+    """Writes one page per notebook and one page with all of them; returns the index rows."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows, whole = [], None
+    for path, nb in nbs:
+        body, _ = exporter.from_notebook_node(nb)
+        page = out / f"{path.stem}.html"
+        page.write_text(body, encoding="utf-8")
+        rows.append((page, title_of(nb, path.stem), minutes_of(nb)))
+        if whole is None:
+            whole = copy.deepcopy(nb)
+        else:
+            whole.cells.extend(copy.deepcopy(nb.cells))
+        print(f"wrote {page}")
+    if whole is not None:
+        body, _ = exporter.from_notebook_node(whole)
+        (out / combined).write_text(body, encoding="utf-8")
+    return rows
+
+
+def link_list(rows: list[tuple], base: Path) -> str:
+    items = []
+    for page, title, minutes in rows:
+        href = html.escape(page.relative_to(base).as_posix())
+        extra = f" &middot; {int(minutes)} min" if minutes else ""
+        items.append(f'<li><a href="{href}">{html.escape(title)}</a>{extra}</li>')
+    return "<ol>" + "\n".join(items) + "</ol>"
+
+
+def main(root: Path, executed: Path, out: Path) -> int:
     import nbformat
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter()
-    out.mkdir(parents=True, exist_ok=True)
-    pages = []
-    course = None
-    for path in sorted(executed.glob("*.ipynb")):
-        if path.name.startswith("."):
-            continue
-        nb = nbformat.read(path, as_version=4)
-        body, _ = exporter.from_notebook_node(nb)
-        page = out / f"{path.stem}.html"
-        page.write_text(body, encoding="utf-8")
-        pages.append((page.name, title_of(nb, path.stem), minutes_of(nb)))
-        if course is None:
-            course = copy.deepcopy(nb)
-        else:
-            course.cells.extend(copy.deepcopy(nb.cells))
-        print(f"wrote {page}")
-    if course is None:
+    read = lambda p: (p, nbformat.read(p, as_version=4))  # noqa: E731
+    course = [read(p) for p in sorted(executed.glob("*.ipynb")) if not p.name.startswith(".")]
+    if not course:
         print(f"no executed notebooks in {executed}", file=sys.stderr)
         return 1
-    body, _ = exporter.from_notebook_node(course)
+    exercises = [read(p) for p in sorted((root / "notebooks" / "exercises").glob("*.ipynb"))]
+    solutions = [read(p) for p in sorted((executed / "solutions").glob("*.ipynb"))]
+
+    course_rows = export(exporter, course, out, "course-only.html")
+    exercise_rows = export(exporter, exercises, out / "exercises", "all.html")
+    solution_rows = export(exporter, solutions, out / "teacher", "solutions.html")
+    # One printable page: the notebooks, then the exercises (never the solutions).
+    whole = copy.deepcopy(course[0][1])
+    for _, nb in course[1:] + exercises:
+        whole.cells.extend(copy.deepcopy(nb.cells))
+    body, _ = exporter.from_notebook_node(whole)
     (out / "course.html").write_text(body, encoding="utf-8")
-    rows = "\n".join(
-        f'<li><a href="{html.escape(name)}">{html.escape(title)}</a>'
-        f"{' &middot; ' + html.escape(minutes) if minutes else ''}</li>"
-        for name, title, minutes in pages)
+
+    total = sum(m for _, _, m in course_rows if m)
     (out / "index.html").write_text(
-        "<!doctype html><meta charset=utf-8><title>Rust concurrency course</title>"
-        "<h1>Rust concurrency, hands-on</h1><ol>" + rows + "</ol>"
-        '<p><a href="course.pdf">The whole course as one PDF</a></p>', encoding="utf-8")
-    print(f"wrote {out / 'index.html'} and {out / 'course.html'}")
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        "<title>Rust concurrency, hands-on</title>"
+        "<style>body{font-family:sans-serif;max-width:46em;margin:2em auto;line-height:1.5}</style>"
+        "<h1>Rust concurrency, hands-on</h1>"
+        f"<h2>The notebooks ({total} minutes)</h2>" + link_list(course_rows, out)
+        + "<h2>Exercises</h2>" + (link_list(exercise_rows, out) if exercise_rows else "<p>none yet</p>")
+        + '<p><a href="course.pdf">The course and its exercises as one PDF</a></p>'
+        + ("<h2>For the teacher</h2>" + link_list(solution_rows, out)
+           + '<p><a href="teacher/solutions.pdf">All solutions as one PDF</a></p>'
+           if solution_rows else "")
+        + "</html>", encoding="utf-8")
+    print(f"wrote {out / 'index.html'}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2])))
+    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])))

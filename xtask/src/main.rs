@@ -378,36 +378,75 @@ fn json_string(s: &str) -> String {
 
 fn handouts(root: &Path) -> Result<()> {
     let env = setup::setup(root)?;
-    let chromium = setup::chromium()?;
+    let browser = setup::handout_tools(root, &env.python)?;
     let out = root.join("handouts");
-    let executed = out.join("executed");
-    let nbs = notebooks(root)?;
-    let mut p = Progress::new(3);
-    p.step("execute every notebook", || {
-        run(python(&env)
+    let executed = out.join(".executed");
+    let top: Vec<PathBuf> = notebooks(root)?
+        .into_iter()
+        .filter(|p| p.parent() == Some(&root.join("notebooks")))
+        .collect();
+    let solutions: Vec<PathBuf> = notebooks(root)?
+        .into_iter()
+        .filter(|p| p.parent() == Some(&root.join("notebooks/solutions")))
+        .collect();
+    let nbrun = root.join("xtask/harness/nbrun.py");
+    let mut p = Progress::new(4);
+    // A failing notebook still gets its handout (its output shows the failure),
+    // but the command reports it at the end.
+    let ran = p.step("execute the notebooks and the solutions", || {
+        let mut outcome = run(python(&env)
             .current_dir(root)
-            .arg(root.join("xtask/harness/nbrun.py"))
+            .arg(&nbrun)
             .arg("--save-dir")
             .arg(&executed)
-            .args(&nbs))?;
-        Ok(((), format!("{} notebooks", nbs.len())))
+            .args(&top));
+        if !solutions.is_empty() {
+            outcome = outcome.and(run(python(&env)
+                .current_dir(root)
+                .arg(&nbrun)
+                .arg("--save-dir")
+                .arg(executed.join("solutions"))
+                .args(&solutions)));
+        }
+        let said = format!("{} notebooks, {} solutions", top.len(), solutions.len());
+        Ok((outcome, said))
     })?;
-    p.step("HTML pages and index", || {
+    p.step("HTML pages and the index", || {
         run(python(&env)
             .current_dir(root)
             .arg(root.join("xtask/harness/handouts.py"))
+            .arg(root)
             .arg(&executed)
             .arg(&out))?;
-        Ok(((), format!("{}", out.display())))
+        Ok(((), format!("{}", out.join("index.html").display())))
     })?;
-    p.step("one PDF of the whole course", || {
-        let pdf = out.join("course.pdf");
-        let page = out.join("course.html");
-        run(Command::new(&chromium)
-            .args(setup::CHROMIUM_FLAGS)
-            .arg(format!("--print-to-pdf={}", pdf.display()))
-            .arg("--no-pdf-header-footer")
-            .arg(format!("file://{}", page.display())))?;
-        Ok(((), format!("{}", pdf.display())))
-    })
+    p.step("PDFs (course, and solutions for the teacher)", || {
+        let mut made = Vec::new();
+        for (page, pdf) in [
+            ("course.html", "course.pdf"),
+            ("teacher/solutions.html", "teacher/solutions.pdf"),
+        ] {
+            if !out.join(page).exists() {
+                continue;
+            }
+            run(Command::new(&browser.chromium)
+                .args(setup::CHROMIUM_FLAGS)
+                .arg(format!("--print-to-pdf={}", out.join(pdf).display()))
+                .arg("--no-pdf-header-footer")
+                .arg(format!("file://{}", out.join(page).display())))?;
+            made.push(pdf);
+        }
+        Ok(((), made.join(", ")))
+    })?;
+    p.step("open every page in headless Chromium", || {
+        run(python(&env)
+            .current_dir(root)
+            .arg(root.join("xtask/harness/check_handouts.py"))
+            .arg(&out))?;
+        Ok((
+            (),
+            format!("screenshots in {}", out.join("screenshots").display()),
+        ))
+    })?;
+    ran.map_err(|e| format!("handouts written, but a notebook failed: {e}"))
 }

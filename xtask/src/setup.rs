@@ -271,31 +271,57 @@ fn json_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// Headless Chromium for handouts; installed from Debian's packages only when
-/// handouts are asked for.
-pub fn chromium() -> Result<PathBuf> {
-    let find = || {
-        ["chromium", "chromium-browser", "google-chrome"]
+/// What `cargo xtask handouts` needs beyond `setup`: Debian's Chromium and
+/// ChromeDriver (never a browser download) and Selenium to drive them.
+pub struct HandoutTools {
+    /// The Chromium binary that prints the PDFs.
+    pub chromium: PathBuf,
+}
+
+pub fn handout_tools(root: &Path, python: &Path) -> Result<HandoutTools> {
+    let find = |names: &[&str]| {
+        names
             .iter()
             .find_map(|name| output(Command::new("which").arg(name)))
             .map(|p| PathBuf::from(p.trim()))
     };
-    if let Some(found) = find() {
-        return Ok(found);
-    }
-    let apt = Path::new("/usr/bin/apt-get").exists();
-    let root = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
-    if apt && root {
-        println!("handouts need Chromium: installing Debian's `chromium` package");
-        run(Command::new("apt-get").arg("update").arg("-q"))?;
-        run(Command::new("apt-get").args(["install", "-y", "-q", "chromium"]))?;
-        if let Some(found) = find() {
-            return Ok(found);
+    let browsers = ["chromium", "chromium-browser", "google-chrome"];
+    if find(&browsers).is_none() || find(&["chromedriver"]).is_none() {
+        let apt = Path::new("/usr/bin/apt-get").exists();
+        let is_root =
+            output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
+        if !(apt && is_root) {
+            return Err("handouts need Chromium and ChromeDriver: install them \
+                        (Debian/Ubuntu: `sudo apt install chromium chromium-driver`; \
+                        macOS: `brew install --cask chromium chromedriver`) and run again"
+                .into());
         }
+        println!(
+            "handouts need Chromium: installing Debian's chromium and chromium-driver"
+        );
+        run(Command::new("apt-get").args(["update", "-q"]))?;
+        run(Command::new("apt-get").args([
+            "install",
+            "-y",
+            "-q",
+            "chromium",
+            "chromium-driver",
+        ]))?;
     }
-    Err(
-        "handouts need headless Chromium: install it (Debian/Ubuntu: `sudo apt \
-         install chromium`; macOS: `brew install --cask chromium`) and run again"
-            .into(),
-    )
+    let chromium =
+        find(&browsers).ok_or("chromium is still missing after installing it")?;
+    let reqs = root.join("xtask/requirements-handouts.txt");
+    if output(Command::new(python).args(["-c", "import selenium"])).is_none() {
+        run(Command::new(python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "-q",
+                "-r",
+            ])
+            .arg(&reqs))?;
+    }
+    Ok(HandoutTools { chromium })
 }
