@@ -42,22 +42,32 @@ def browser():
     return webdriver.Chrome(options=opts, service=service)
 
 
-# Output SVGs in nbconvert's HTML sit inside `.jp-OutputArea-output`.
+# nbconvert shows an image/svg+xml output (a timeline) as an <img> with a data URI
+# inside a container marked with the MIME type; inline <svg> is counted too.
 SVG_SIZES = """
-return Array.from(document.querySelectorAll('.jp-OutputArea-output svg'))
-  .map(s => { const r = s.getBoundingClientRect(); return [r.width, r.height]; });
+return Array.from(document.querySelectorAll('[data-mime-type="image/svg+xml"]'))
+  .map(box => box.querySelector('img, svg'))
+  .map(el => {
+    if (!el) return [0, 0];
+    const r = el.getBoundingClientRect();
+    const decoded = el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0);
+    return decoded ? [r.width, r.height] : [0, 0];
+  });
 """
 
 
 def check_page(driver, page: Path, shots: Path) -> list[str]:
+    from selenium.webdriver.support.ui import WebDriverWait
+
     problems = []
     driver.get(page.resolve().as_uri())
-    driver.execute_script("return document.readyState")
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
     for entry in driver.get_log("browser"):
         if entry.get("level") == "SEVERE":
             problems.append(f"console error: {entry.get('message', '')[:200]}")
     sizes = driver.execute_script(SVG_SIZES)
-    expected = page.read_text(encoding="utf-8").count("<svg xmlns=\"http://www.w3.org/2000/svg\"")
+    expected = page.read_text(encoding="utf-8").count('data-mime-type="image/svg+xml"')
     if len(sizes) < expected:
         problems.append(f"{expected} timeline pictures in the page, {len(sizes)} laid out")
     empty = [i for i, (w, h) in enumerate(sizes) if w <= 0 or h <= 0]

@@ -19,8 +19,18 @@ from __future__ import annotations
 
 import copy
 import html
+import re
 import sys
 from pathlib import Path
+
+
+# nbconvert's template loads require.js and MathJax from a CDN. The handouts use
+# neither (no widgets, no maths) and must open with no network: drop them.
+EXTERNAL_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>', re.S)
+
+
+def offline(body: str) -> str:
+    return EXTERNAL_SCRIPT.sub("", body)
 
 
 def title_of(nb, fallback: str) -> str:
@@ -43,7 +53,7 @@ def export(exporter, nbs: list[tuple[Path, object]], out: Path, combined: str) -
     for path, nb in nbs:
         body, _ = exporter.from_notebook_node(nb)
         page = out / f"{path.stem}.html"
-        page.write_text(body, encoding="utf-8")
+        page.write_text(offline(body), encoding="utf-8")
         rows.append((page, title_of(nb, path.stem), minutes_of(nb)))
         if whole is None:
             whole = copy.deepcopy(nb)
@@ -52,7 +62,7 @@ def export(exporter, nbs: list[tuple[Path, object]], out: Path, combined: str) -
         print(f"wrote {page}")
     if whole is not None:
         body, _ = exporter.from_notebook_node(whole)
-        (out / combined).write_text(body, encoding="utf-8")
+        (out / combined).write_text(offline(body), encoding="utf-8")
     return rows
 
 
@@ -86,7 +96,7 @@ def main(root: Path, executed: Path, out: Path) -> int:
     for _, nb in course[1:] + exercises:
         whole.cells.extend(copy.deepcopy(nb.cells))
     body, _ = exporter.from_notebook_node(whole)
-    (out / "course.html").write_text(body, encoding="utf-8")
+    (out / "course.html").write_text(offline(body), encoding="utf-8")
 
     total = sum(m for _, _, m in course_rows if m)
     (out / "index.html").write_text(
