@@ -53,7 +53,8 @@ pub mod work;
 pub mod prelude {
     pub use crate::clock::{Stopwatch, fmt_duration, time_async, time_it};
     pub use crate::memory::{
-        SpawnCost, fmt_bytes, measure_spawn, os_thread_count, resident_bytes,
+        SpawnCost, fmt_bytes, measure_spawn, os_thread_count, os_thread_names,
+        resident_bytes,
     };
     pub use crate::say;
     pub use crate::table::Table;

@@ -60,6 +60,32 @@ pub fn os_thread_count() -> Option<usize> {
     os::thread_count()
 }
 
+/// The names of this process's OS threads, sorted; `None` where not available
+/// (this reads `/proc/self/task`, so Linux only).
+///
+/// Linux keeps at most 15 bytes of a thread's name, and a thread started
+/// without a name carries its process's name. Use it to see *which* threads a
+/// runtime started: compare the list before and after.
+///
+/// # Examples
+///
+/// ```
+/// use helpers::memory::os_thread_names;
+/// let (tx, rx) = std::sync::mpsc::channel::<()>();
+/// let t = std::thread::Builder::new()
+///     .name("my-worker".into())
+///     .spawn(move || rx.recv())
+///     .unwrap();
+/// if let Some(names) = os_thread_names() {
+///     assert!(names.iter().any(|n| n == "my-worker"));
+/// }
+/// drop(tx);
+/// t.join().unwrap().unwrap_err();
+/// ```
+pub fn os_thread_names() -> Option<Vec<String>> {
+    os::thread_names()
+}
+
 #[cfg(target_os = "linux")]
 mod os {
     /// A field of `/proc/self/status`, such as `VmRSS:  12345 kB`.
@@ -75,6 +101,19 @@ mod os {
 
     pub(super) fn thread_count() -> Option<usize> {
         status_field("Threads").and_then(|n| usize::try_from(n).ok())
+    }
+
+    pub(super) fn thread_names() -> Option<Vec<String>> {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir("/proc/self/task").ok()? {
+            // A thread that ended since `read_dir` has no `comm` any more: skip it.
+            let Ok(entry) = entry else { continue };
+            if let Ok(comm) = std::fs::read_to_string(entry.path().join("comm")) {
+                names.push(comm.trim_end().to_string());
+            }
+        }
+        names.sort();
+        Some(names)
     }
 }
 
@@ -144,6 +183,10 @@ mod os {
     pub(super) fn thread_count() -> Option<usize> {
         task_info().and_then(|i| usize::try_from(i.threadnum).ok())
     }
+
+    pub(super) fn thread_names() -> Option<Vec<String>> {
+        None
+    }
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
@@ -153,6 +196,10 @@ mod os {
     }
 
     pub(super) fn thread_count() -> Option<usize> {
+        None
+    }
+
+    pub(super) fn thread_names() -> Option<Vec<String>> {
         None
     }
 }
@@ -395,6 +442,23 @@ pub fn measure_spawn<T>(n: usize, spawn: impl FnOnce() -> T) -> (T, SpawnCost) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn thread_names_see_a_new_named_thread_and_match_the_count() {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let before = os_thread_names().unwrap();
+        let t = std::thread::Builder::new()
+            .name("names-test".into())
+            .spawn(move || rx.recv())
+            .unwrap();
+        let during = os_thread_names().unwrap();
+        assert!(!before.iter().any(|n| n == "names-test"));
+        assert_eq!(during.iter().filter(|n| *n == "names-test").count(), 1);
+        assert!(during.windows(2).all(|w| w[0] <= w[1]), "sorted");
+        drop(tx);
+        t.join().unwrap().unwrap_err();
+    }
 
     #[test]
     fn fmt_bytes_boundaries() {
