@@ -199,7 +199,11 @@ impl Snapshot {
 /// Rows beyond this many are summarised in one "... N more rows" line.
 pub(super) const MAX_ROWS: usize = 60;
 
-const WIDTH: f64 = 960.0;
+/// Drawn width in pixels. Narrow enough to fit a notebook's output area at its
+/// usual width (JupyterLab's flex output rows do not shrink a wider picture, and
+/// nbconvert's HTML shows it as an image at its own size); the SVG also carries a
+/// viewBox and `max-width:100%` so it scales down where the page allows it.
+const WIDTH: f64 = 840.0;
 /// Width of the row-label column on the left.
 const LABEL_W: f64 = 170.0;
 const RIGHT: f64 = 28.0;
