@@ -71,11 +71,18 @@ pub fn os_thread_count() -> Option<usize> {
 ///
 /// ```
 /// use helpers::memory::os_thread_names;
-/// let (tx, rx) = std::sync::mpsc::channel::<()>();
+/// use std::sync::mpsc::channel;
+/// let (started, has_started) = channel::<()>();
+/// let (tx, rx) = channel::<()>();
 /// let t = std::thread::Builder::new()
 ///     .name("my-worker".into())
-///     .spawn(move || rx.recv())
+///     .spawn(move || {
+///         started.send(()).unwrap();
+///         rx.recv()
+///     })
 ///     .unwrap();
+/// // A new thread gives the OS its name when it starts running, so wait for it.
+/// has_started.recv().unwrap();
 /// if let Some(names) = os_thread_names() {
 ///     assert!(names.iter().any(|n| n == "my-worker"));
 /// }

@@ -516,7 +516,9 @@ impl Table {
             if let Some(bars) = &bars {
                 let _ = write!(h, "<td style=\"{CELL}\">");
                 if let Some(f) = bars[r] {
+                    // Any positive value stays visible next to much larger ones.
                     let w = (f * HTML_BAR as f64).round();
+                    let w = if f > 0.0 { w.max(2.0) } else { 0.0 };
                     let _ = write!(
                         h,
                         "<svg width=\"{HTML_BAR}\" height=\"12\">\

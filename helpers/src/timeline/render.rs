@@ -919,7 +919,10 @@ impl Swatch {
 fn caption(snap: &Snapshot) -> String {
     let mut parts = vec![
         format!("wall {}", human(snap.wall().as_nanos() as u64)),
-        format!("{} threads used", snap.threads_used()),
+        match snap.threads_used() {
+            1 => "1 thread used".to_string(),
+            n => format!("{n} threads used"),
+        },
         format!("max concurrent {}", snap.max_concurrent()),
         format!("max parallel {}", snap.max_parallel()),
     ];
