@@ -453,12 +453,18 @@ mod tests {
     #[test]
     #[cfg(target_os = "linux")]
     fn thread_names_see_a_new_named_thread_and_match_the_count() {
+        let (started, has_started) = std::sync::mpsc::channel::<()>();
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let before = os_thread_names().unwrap();
         let t = std::thread::Builder::new()
             .name("names-test".into())
-            .spawn(move || rx.recv())
+            .spawn(move || {
+                started.send(()).unwrap();
+                rx.recv()
+            })
             .unwrap();
+        // The new thread gives the OS its name when it starts running.
+        has_started.recv().unwrap();
         let during = os_thread_names().unwrap();
         assert!(!before.iter().any(|n| n == "names-test"));
         assert_eq!(during.iter().filter(|n| *n == "names-test").count(), 1);
