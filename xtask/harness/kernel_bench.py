@@ -1,6 +1,7 @@
 """What `helpers` costs inside the real evcxr kernel (a benchmark, not a test).
 
     cargo xtask kernel-bench        # or: python xtask/harness/kernel_bench.py
+    cargo xtask kernel-bench deps   # first :dep of tokio + futures + smol, fresh kernel
 
 Measures, each in a fresh `rust` kernel started in notebooks/ (so `../helpers`
 resolves as in the course):
@@ -53,7 +54,31 @@ def median_cell(kernel: Kernel, n: int = 10) -> float:
     return statistics.median(kernel.run(TRIVIAL) for _ in range(n))
 
 
+DEPS = [
+    ':dep tokio = { version = "1", features = ["full"] }',
+    ':dep futures = "0.3"',
+    ':dep smol = "2"',
+]
+
+
+def first_dep() -> int:
+    """Times the notebooks' first `:dep` cell in a fresh kernel (run before and after
+    `cargo xtask warm` to see what the cache saves)."""
+    k = Kernel()
+    try:
+        k.run(":cache 2000")
+        k.run(':dep helpers = { path = "../helpers" }')
+        took = k.run("\n".join(DEPS), timeout=900)
+    finally:
+        k.close()
+    print(f"first `:dep` of tokio + futures + smol in a fresh kernel: {took:.1f} s")
+    print(f"kernel: first_dep_s={took:.1f}")
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:] == ["deps"]:
+        return first_dep()
     k = Kernel()
     try:
         k.run(":cache 0")

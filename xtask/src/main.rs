@@ -38,6 +38,7 @@ usage: cargo xtask <command>
   handouts         executed notebooks as HTML + one PDF, in handouts/
   strip            remove outputs and execution counts from the source notebooks
   kernel-bench     what `:dep helpers` and a cell with helpers cost in the real kernel
+  kernel-bench deps   how long the first `:dep` of tokio, futures and smol takes
 ";
 
 fn main() -> ExitCode {
@@ -50,7 +51,7 @@ fn main() -> ExitCode {
         Some("warm") => warm(&root),
         Some("handouts") => handouts(&root),
         Some("strip") => strip(&root),
-        Some("kernel-bench") => kernel_bench(&root),
+        Some("kernel-bench") => kernel_bench(&root, &args[1..]),
         None | Some("help" | "-h" | "--help") => {
             print!("{HELP}");
             Ok(())
@@ -291,11 +292,12 @@ fn strip(root: &Path) -> Result<()> {
         .args(notebooks(root)?))
 }
 
-fn kernel_bench(root: &Path) -> Result<()> {
+fn kernel_bench(root: &Path, args: &[String]) -> Result<()> {
     let env = setup::setup(root)?;
     run(python(&env)
         .current_dir(root)
-        .arg(root.join("xtask/harness/kernel_bench.py")))
+        .arg(root.join("xtask/harness/kernel_bench.py"))
+        .args(args))
 }
 
 /// The distinct `:dep` lines of all notebooks, in first-seen order.
