@@ -150,6 +150,8 @@ ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def summarise(text: str, limit: int = 300) -> str:
     text = ANSI_RE.sub("", text).strip()
+    # A panic's backtrace says nothing a learner needs in a one-line summary.
+    text = re.split(r"\nstack backtrace:|\nnote: run with `RUST_BACKTRACE", text)[0]
     lines = [line for line in text.splitlines() if line.strip()]
     short = " | ".join(lines[:4])
     return short if len(short) <= limit else short[: limit - 1] + "…"
