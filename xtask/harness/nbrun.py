@@ -256,6 +256,11 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
                         result.problems.append(Problem(
                             i + 1, "the untouched exercise passes its own check: it ships"
                                    " already solved, or the check cannot fail"))
+                    elif not raised.startswith("panic"):
+                        # Only a failed assert! is the intended failure: a check that
+                        # does not compile would "fail" whatever the learner writes.
+                        result.problems.append(Problem(
+                            i + 1, f"the exercise-check cell must fail an assert!, not {raised}"))
                     else:
                         result.note = f"fails at its check (cell {i + 1}) as intended: {raised}"
                     break  # what follows the check is the learner's business

@@ -157,8 +157,14 @@ class ExerciseTest(unittest.TestCase):
         self.assertFalse(r["passed"])
         self.assertIn("cell 2: panic", " ".join(r["problems"]))
 
+    def test_a_check_that_does_not_compile_is_a_failure(self) -> None:
+        [r] = self.find("exercises", "check_does_not_compile")
+        self.assertFalse(r["passed"])
+        self.assertIn("cell 3: the exercise-check cell must fail an assert!, not error",
+                      " ".join(r["problems"]))
+
     def test_solutions_pass_their_checks(self) -> None:
-        for name in ("fails_at_check", "already_solved", "fails_early"):
+        for name in ("fails_at_check", "already_solved", "fails_early", "check_does_not_compile"):
             with self.subTest(solution=name):
                 [r] = self.find("solutions", name)
                 self.assertTrue(r["passed"], r["problems"])
