@@ -275,8 +275,11 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
         result.problems.append(Problem(None, "never reached its check cell"))
     result.seconds = time.monotonic() - start
     if save_dir is not None:
-        save_dir.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, save_dir / path.name)
+        # Exercises and their solutions share file names: keep them apart.
+        side = path.resolve().parent.name
+        target = save_dir / side if side in ("exercises", "solutions") else save_dir
+        target.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, target / path.name)
     return result
 
 

@@ -36,6 +36,7 @@ usage: cargo xtask <command>
   warm             pre-build the notebooks' dependencies into evcxr's cache, so a
                    workshop room needs no network and first cells take seconds
   handouts         executed notebooks as HTML + one PDF, in handouts/
+  handouts --reuse   the same from the notebooks the last `test` executed
   strip            remove outputs and execution counts from the source notebooks
   kernel-bench     what `:dep helpers` and a cell with helpers cost in the real kernel
   kernel-bench deps   how long the first `:dep` of tokio, futures and smol takes
@@ -49,7 +50,9 @@ fn main() -> ExitCode {
         Some("lab") => lab(&root),
         Some("test") => test(&root, args.get(1).map(String::as_str)),
         Some("warm") => warm(&root),
-        Some("handouts") => handouts(&root),
+        Some("handouts") => {
+            handouts(&root, args.get(1).map(String::as_str) == Some("--reuse"))
+        }
         Some("strip") => strip(&root),
         Some("kernel-bench") => kernel_bench(&root, &args[1..]),
         None | Some("help" | "-h" | "--help") => {
@@ -378,11 +381,15 @@ fn json_string(s: &str) -> String {
     out
 }
 
-fn handouts(root: &Path) -> Result<()> {
+fn handouts(root: &Path, reuse: bool) -> Result<()> {
     let env = setup::setup(root)?;
     let browser = setup::handout_tools(root, &env.python)?;
     let out = root.join("handouts");
-    let executed = out.join(".executed");
+    let executed = if reuse {
+        root.join("target/notebooks-executed")
+    } else {
+        out.join(".executed")
+    };
     let top: Vec<PathBuf> = notebooks(root)?
         .into_iter()
         .filter(|p| p.parent() == Some(&root.join("notebooks")))
@@ -396,6 +403,13 @@ fn handouts(root: &Path) -> Result<()> {
     // A failing notebook still gets its handout (its output shows the failure),
     // but the command reports it at the end.
     let ran = p.step("execute the notebooks and the solutions", || {
+        if reuse {
+            if !executed.is_dir() {
+                return Err("nothing to reuse: run `cargo xtask test` first".into());
+            }
+            let said = format!("reusing {}", executed.display());
+            return Ok((Ok(()), said));
+        }
         let mut outcome = run(python(&env)
             .current_dir(root)
             .arg(&nbrun)
@@ -407,7 +421,7 @@ fn handouts(root: &Path) -> Result<()> {
                 .current_dir(root)
                 .arg(&nbrun)
                 .arg("--save-dir")
-                .arg(executed.join("solutions"))
+                .arg(&executed)
                 .args(&solutions)));
         }
         let said = format!("{} notebooks, {} solutions", top.len(), solutions.len());
