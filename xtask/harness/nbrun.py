@@ -302,7 +302,20 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--save-dir", type=Path, help="write executed copies here")
     ap.add_argument("--clean", action="store_true", help="strip outputs in place, run nothing")
     ap.add_argument("--report", type=Path, help="write a JSON report here (for tests)")
+    ap.add_argument("--list-deps", action="store_true",
+                    help="print the distinct `:dep` lines of the notebooks, run nothing")
     args = ap.parse_args(argv)
+
+    if args.list_deps:
+        seen: list[str] = []
+        for path in args.notebooks:
+            for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+                src = cell["source"]
+                for line in ("".join(src) if isinstance(src, list) else src).splitlines():
+                    if line.startswith(":dep ") and line.strip() not in seen:
+                        seen.append(line.strip())
+        print("\n".join(seen))
+        return 0
 
     if args.clean:
         import nbformat

@@ -303,31 +303,27 @@ fn kernel_bench(root: &Path, args: &[String]) -> Result<()> {
         .args(args))
 }
 
-/// The distinct `:dep` lines of all notebooks, in first-seen order.
-fn dep_lines(root: &Path) -> Result<Vec<String>> {
-    let mut deps: Vec<String> = Vec::new();
-    for nb in notebooks(root)? {
-        let text =
-            fs::read_to_string(&nb).map_err(|e| format!("{}: {e}", nb.display()))?;
-        // Sources are JSON; a `:dep` line sits inside a JSON string.
-        for piece in text.split("\":dep ").skip(1) {
-            let line = piece
-                .split("\\n")
-                .next()
-                .unwrap_or("")
-                .trim_end_matches('"');
-            let line = format!(":dep {}", line.replace("\\\"", "\""));
-            if !deps.contains(&line) {
-                deps.push(line);
-            }
-        }
-    }
-    Ok(deps)
+/// The distinct `:dep` lines of the course's notebooks, in first-seen order
+/// (exercises and solutions use the same crates, one folder deeper).
+fn dep_lines(root: &Path, env: &Env) -> Result<Vec<String>> {
+    let top: Vec<PathBuf> = notebooks(root)?
+        .into_iter()
+        .filter(|p| p.parent() == Some(&root.join("notebooks")))
+        .collect();
+    let listed = output(
+        python(env)
+            .current_dir(root)
+            .arg(root.join("xtask/harness/nbrun.py"))
+            .arg("--list-deps")
+            .args(&top),
+    )
+    .ok_or("could not read the notebooks' :dep lines")?;
+    Ok(listed.lines().map(str::to_string).collect())
 }
 
 fn warm(root: &Path) -> Result<()> {
     let env = setup::setup(root)?;
-    let deps = dep_lines(root)?;
+    let deps = dep_lines(root, &env)?;
     if deps.is_empty() {
         return Err("no `:dep` line found in notebooks/".into());
     }
