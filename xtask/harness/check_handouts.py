@@ -56,7 +56,7 @@ return Array.from(document.querySelectorAll('[data-mime-type="image/svg+xml"]'))
 """
 
 
-def check_page(driver, page: Path, shots: Path) -> list[str]:
+def check_page(driver, page: Path, shots: Path, name: str) -> list[str]:
     from selenium.webdriver.support.ui import WebDriverWait
 
     problems = []
@@ -75,7 +75,7 @@ def check_page(driver, page: Path, shots: Path) -> list[str]:
         problems.append(f"pictures {empty} have zero size")
     height = driver.execute_script("return document.body.scrollHeight")
     driver.set_window_size(1100, min(max(int(height), 800), 16000))
-    shot = shots / f"{page.stem}.png"
+    shot = shots / f"{name}.png"
     driver.save_screenshot(str(shot))
     print(f"{'ok  ' if not problems else 'FAIL'} {page.name}: {len(sizes)} pictures, "
           f"screenshot {shot}", flush=True)
@@ -93,7 +93,9 @@ def main(out: Path) -> int:
     driver = browser()
     try:
         for page in pages:
-            problems = check_page(driver, page, shots)
+            # exercises/x.html and teacher/x.html share a stem: keep both shots.
+            name = "-".join(page.relative_to(out).with_suffix("").parts)
+            problems = check_page(driver, page, shots, name)
             for p in problems:
                 print(f"     {page.name}: {p}", flush=True)
             failed += bool(problems)
