@@ -32,6 +32,16 @@ EXPECTED = {
 }
 
 
+def run_harness(notebooks: list[str]) -> tuple[str, int, list[dict]]:
+    """Runs nbrun.py on notebooks; returns its output, exit code and JSON report."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        proc = subprocess.run(
+            [sys.executable, str(HERE / "nbrun.py"), "--report", str(report), *notebooks],
+            capture_output=True, text=True, timeout=600)
+        return proc.stdout + proc.stderr, proc.returncode, json.loads(report.read_text())
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -54,14 +64,7 @@ class HarnessTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         notebooks = [str(FIXTURES / f"{name}.ipynb") for name in EXPECTED]
-        with tempfile.TemporaryDirectory() as tmp:
-            report = Path(tmp) / "report.json"
-            proc = subprocess.run(
-                [sys.executable, str(HERE / "nbrun.py"), "--report", str(report), *notebooks],
-                capture_output=True, text=True, timeout=600)
-            cls.stdout = proc.stdout + proc.stderr
-            cls.code = proc.returncode
-            cls.report = json.loads(report.read_text())
+        cls.stdout, cls.code, cls.report = run_harness(notebooks)
 
     def result(self, name: str) -> dict:
         for r in self.report:
@@ -128,13 +131,7 @@ class ExerciseTest(unittest.TestCase):
     def setUpClass(cls) -> None:
         notebooks = sorted(str(p) for p in (FIXTURES / "exercises").glob("*.ipynb"))
         notebooks += sorted(str(p) for p in (FIXTURES / "solutions").glob("*.ipynb"))
-        with tempfile.TemporaryDirectory() as tmp:
-            report = Path(tmp) / "report.json"
-            proc = subprocess.run(
-                [sys.executable, str(HERE / "nbrun.py"), "--report", str(report), *notebooks],
-                capture_output=True, text=True, timeout=600)
-            cls.stdout = proc.stdout + proc.stderr
-            cls.report = json.loads(report.read_text())
+        cls.stdout, _, cls.report = run_harness(notebooks)
 
     def find(self, side: str, name: str) -> list[dict]:
         return [r for r in self.report

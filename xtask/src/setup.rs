@@ -92,16 +92,7 @@ pub fn setup(root: &Path) -> Result<Env> {
             return Ok(((), "provided by the conda environment".into()));
         }
         changed = true;
-        run(Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "-q",
-                "-r",
-            ])
-            .arg(&reqs))?;
+        pip_install(&python, &reqs)?;
         fs::write(&stamp, &wanted).map_err(|e| e.to_string())?;
         Ok(((), "installed".into()))
     })?;
@@ -184,6 +175,20 @@ pub fn setup(root: &Path) -> Result<Env> {
         println!("setup: nothing to do, everything is in place ({secs:.1} s)");
     }
     Ok(Env { python })
+}
+
+/// Installs a requirements file into the environment of `python`.
+fn pip_install(python: &Path, requirements: &Path) -> Result<()> {
+    run(Command::new(python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-q",
+            "-r",
+        ])
+        .arg(requirements))
 }
 
 fn exe(name: &str) -> String {
@@ -312,16 +317,7 @@ pub fn handout_tools(root: &Path, python: &Path) -> Result<HandoutTools> {
         find(&browsers).ok_or("chromium is still missing after installing it")?;
     let reqs = root.join("xtask/requirements-handouts.txt");
     if output(Command::new(python).args(["-c", "import selenium"])).is_none() {
-        run(Command::new(python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "-q",
-                "-r",
-            ])
-            .arg(&reqs))?;
+        pip_install(python, &reqs)?;
     }
     Ok(HandoutTools { chromium })
 }
