@@ -287,6 +287,28 @@ pub(super) struct Item<'a> {
     pub label: &'a str,
 }
 
+impl<'a> Item<'a> {
+    /// An item at nesting depth 0 with no task state (a lifetime sets its own).
+    fn new(
+        row: usize,
+        kind: Kind,
+        thread: usize,
+        (start, end): (u64, u64),
+        label: &'a str,
+    ) -> Self {
+        Item {
+            row,
+            kind,
+            thread,
+            state: None,
+            depth: 0,
+            start,
+            end,
+            label,
+        }
+    }
+}
+
 /// Items of one row and style, close enough on screen to be drawn as one.
 struct Merged<'a> {
     first: &'a Item<'a>,
@@ -370,53 +392,44 @@ impl<'a> Drawing<'a> {
             }
         }
         for s in &snap.spans {
-            self.items.push(Item {
-                row: row_of[s.label.as_ref()],
-                kind: Kind::Span,
-                thread: s.thread,
-                state: None,
-                depth: 0,
-                start: s.start,
-                end: s.end,
-                label: &s.label,
-            });
+            self.items.push(Item::new(
+                row_of[s.label.as_ref()],
+                Kind::Span,
+                s.thread,
+                (s.start, s.end),
+                &s.label,
+            ));
         }
         for t in &snap.tasks {
             self.items.push(Item {
-                row: row_of[t.label.as_ref()],
-                kind: Kind::Life,
-                thread: 0,
                 state: Some(t.state),
-                depth: 0,
-                start: t.start,
-                end: t.end,
-                label: &t.label,
+                ..Item::new(
+                    row_of[t.label.as_ref()],
+                    Kind::Life,
+                    0,
+                    (t.start, t.end),
+                    &t.label,
+                )
             });
         }
         for q in &snap.polls {
             let label = snap.tasks[q.task].label.as_ref();
-            self.items.push(Item {
-                row: row_of[label],
-                kind: Kind::Poll,
-                thread: q.thread,
-                state: None,
-                depth: 0,
-                start: q.start,
-                end: q.end,
+            self.items.push(Item::new(
+                row_of[label],
+                Kind::Poll,
+                q.thread,
+                (q.start, q.end),
                 label,
-            });
+            ));
         }
         for m in &snap.marks {
-            self.items.push(Item {
-                row: row_of[m.label.as_ref()],
-                kind: Kind::Mark,
-                thread: m.thread,
-                state: None,
-                depth: 0,
-                start: m.at,
-                end: m.at,
-                label: &m.label,
-            });
+            self.items.push(Item::new(
+                row_of[m.label.as_ref()],
+                Kind::Mark,
+                m.thread,
+                (m.at, m.at),
+                &m.label,
+            ));
         }
     }
 
@@ -425,40 +438,31 @@ impl<'a> Drawing<'a> {
         let mut per: Vec<Vec<Item<'a>>> =
             (0..snap.threads.len()).map(|_| vec![]).collect();
         for s in &snap.spans {
-            per[s.thread].push(Item {
-                row: 0,
-                kind: Kind::Span,
-                thread: s.thread,
-                state: None,
-                depth: 0,
-                start: s.start,
-                end: s.end,
-                label: &s.label,
-            });
+            per[s.thread].push(Item::new(
+                0,
+                Kind::Span,
+                s.thread,
+                (s.start, s.end),
+                &s.label,
+            ));
         }
         for q in &snap.polls {
-            per[q.thread].push(Item {
-                row: 0,
-                kind: Kind::Poll,
-                thread: q.thread,
-                state: None,
-                depth: 0,
-                start: q.start,
-                end: q.end,
-                label: &snap.tasks[q.task].label,
-            });
+            per[q.thread].push(Item::new(
+                0,
+                Kind::Poll,
+                q.thread,
+                (q.start, q.end),
+                &snap.tasks[q.task].label,
+            ));
         }
         for m in &snap.marks {
-            per[m.thread].push(Item {
-                row: 0,
-                kind: Kind::Mark,
-                thread: m.thread,
-                state: None,
-                depth: 0,
-                start: m.at,
-                end: m.at,
-                label: &m.label,
-            });
+            per[m.thread].push(Item::new(
+                0,
+                Kind::Mark,
+                m.thread,
+                (m.at, m.at),
+                &m.label,
+            ));
         }
         for (thread, mut items) in per.into_iter().enumerate() {
             if items.is_empty() {
