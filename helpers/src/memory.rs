@@ -128,7 +128,8 @@ mod os {
 mod os {
     use std::ffi::{c_int, c_void};
 
-    /// `struct proc_taskinfo` from `<sys/proc_info.h>`.
+    /// `struct proc_taskinfo` from `<sys/proc_info.h>`: six `uint64_t`, then
+    /// twelve `int32_t`.
     #[repr(C)]
     #[derive(Default)]
     struct ProcTaskInfo {
@@ -151,6 +152,13 @@ mod os {
         numrunning: i32,
         priority: i32,
     }
+
+    // `proc_pidinfo` only fills a buffer of exactly the kernel's size, so a wrong
+    // declaration would make every Mac say "not available", unseen on Linux. It
+    // fails to compile instead: Apple's header gives 6 * 8 + 12 * 4 = 96 bytes
+    // (`PROC_PIDTASKINFO_SIZE`), aligned to 8.
+    const _: () = assert!(std::mem::size_of::<ProcTaskInfo>() == 96);
+    const _: () = assert!(std::mem::align_of::<ProcTaskInfo>() == 8);
 
     const PROC_PIDTASKINFO: c_int = 4;
 

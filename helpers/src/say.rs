@@ -7,10 +7,11 @@
 //! [ 0.201 s] [T3 tokio-rt-worker] task 2 done
 //! ```
 //!
-//! Threads are numbered `T1`, `T2`, ... in the order they first say something,
-//! by one [`Labeller`] per copy of this crate. In evcxr every cell has its own
-//! copy, so both the numbering and the epoch restart in every cell; in a program
-//! they last for the whole process.
+//! The main thread (where notebook cells run) is `T1`; other threads are
+//! numbered `T2`, `T3`, ... in the order they first say something, by one
+//! [`Labeller`] per copy of this crate. In evcxr every cell has its own copy, so
+//! both the numbering and the epoch restart in every cell; in a program they
+//! last for the whole process.
 //!
 //! # Why one write per line
 //!
@@ -42,12 +43,14 @@ static LABELS: Labeller = Labeller::new();
 ///
 /// - **Time** counts from the [clock epoch](crate::clock): the first clock use in
 ///   this copy of the crate, or the last [`clock::restart`](crate::clock::restart).
-/// - **Thread numbers** `T1`, `T2`, ... are given in order of first `say!`.
-///   The name is the thread's name, `main` for the process's main thread (where
-///   notebook cells run), or `unnamed`.
+/// - **Thread numbers**: `T1` is the process's main thread (where notebook
+///   cells run), other threads get `T2`, `T3`, ... in order of first `say!`
+///   (see [`Labeller`](crate::threads::Labeller) for systems that cannot tell
+///   the main thread). The name is the thread's name, `main` for the main
+///   thread, or `unnamed`.
 /// - **In evcxr** every cell links a fresh copy of this crate, so both the time
-///   and the numbering restart in every cell: the first thread to `say!` in a
-///   cell is `T1`, even if it was `T3` in the previous cell.
+///   and the numbering restart in every cell: the first spawned thread to `say!`
+///   in a cell is `T2`, even if it was `T3` in the previous cell.
 ///
 /// Begin an experiment with a `say!` (or [`time_it`](crate::clock::time_it), or
 /// [`clock::restart`](crate::clock::restart)) on the thread that starts it, so

@@ -22,7 +22,7 @@ pub struct ThreadInfo {
     /// The OS thread id on Linux (`gettid`), otherwise a per-process stand-in.
     pub os_id: u64,
     /// The thread's name: its Rust name if it has one, `main` for the process's
-    /// main thread, otherwise `unnamed`.
+    /// main thread (recognised on Linux and macOS), otherwise `unnamed`.
     pub name: String,
 }
 
@@ -77,10 +77,29 @@ fn os_thread_id() -> (u64, bool) {
     (fallback_id(), false)
 }
 
-#[cfg(not(target_os = "linux"))]
+/// Returns `(os thread id, is this the process's main thread)`.
+#[cfg(target_os = "macos")]
+fn os_thread_id() -> (u64, bool) {
+    // SAFETY: the declaration matches `int pthread_main_np(void)` in Apple's
+    // <pthread.h>, from libSystem, which every macOS program links. It reads no
+    // memory of ours and may be called on any thread at any time, so `safe`.
+    unsafe extern "C" {
+        safe fn pthread_main_np() -> std::ffi::c_int;
+    }
+    // Non-zero on the thread the process started on: evcxr's cell thread.
+    (fallback_id(), pthread_main_np() != 0)
+}
+
+/// Returns `(os thread id, is this the process's main thread)`: never `true`
+/// here, the main thread is not recognised.
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 fn os_thread_id() -> (u64, bool) {
     (fallback_id(), false)
 }
+
+/// Whether [`os_thread_id`] can tell the main thread; where it cannot, thread
+/// numbers simply follow first appearance, from `T1`.
+const KNOWS_MAIN: bool = cfg!(any(target_os = "linux", target_os = "macos"));
 
 /// A per-process number for the calling thread, from std's `ThreadId`.
 fn fallback_id() -> u64 {
@@ -97,8 +116,8 @@ fn fallback_id() -> u64 {
 /// numbers that [`say!`](crate::say!) prints in step with a
 /// [`Timeline`](crate::timeline::Timeline) made in the cell, which registers its
 /// creating thread first: the cell's thread is `T1 main` in both, even when a
-/// spawned thread speaks first. On systems where the main thread cannot be
-/// recognised (see [`ThreadInfo`]) numbering simply follows first appearance.
+/// spawned thread speaks first. The main thread is recognised on Linux and
+/// macOS; elsewhere numbering simply follows first appearance, from `T1`.
 ///
 /// A `Labeller` is a plain value; `say!` uses one per copy of this crate (so in
 /// evcxr the numbering restarts in every cell, and in a program it lasts for the
@@ -113,11 +132,20 @@ fn fallback_id() -> u64 {
 /// let other = std::thread::scope(|s| s.spawn(|| labels.label_current()).join().unwrap());
 /// assert_ne!(other.0, here);
 /// assert_eq!(labels.label_current().0, here, "same thread, same number");
+///
+/// // A program's `main` runs on the main thread: `T1`, even when it speaks last.
+/// let late = Labeller::new();
+/// std::thread::scope(|s| {
+///     s.spawn(|| late.label_current());
+/// });
+/// # #[cfg(any(target_os = "linux", target_os = "macos"))]
+/// assert_eq!(late.label_current().0, 1);
 /// ```
 #[derive(Debug, Default)]
 pub struct Labeller {
     /// OS ids of the threads seen so far, other than the main thread; the thread
-    /// at index `i` is `T{i + 2}`.
+    /// at index `i` is `T{i + 2}` (`T{i + 1}` where the main thread is not
+    /// recognised).
     seen: Mutex<Vec<u64>>,
 }
 
@@ -154,14 +182,14 @@ impl Labeller {
             return (1, info);
         }
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let n = match seen.iter().position(|&id| id == info.os_id) {
-            Some(i) => i + 2,
+        let index = match seen.iter().position(|&id| id == info.os_id) {
+            Some(i) => i,
             None => {
                 seen.push(info.os_id);
-                seen.len() + 1
+                seen.len() - 1
             }
         };
-        (n, info)
+        (index + if KNOWS_MAIN { 2 } else { 1 }, info)
     }
 }
 
@@ -197,8 +225,10 @@ mod tests {
             barrier.wait();
             (first.join().unwrap(), c)
         });
-        // cargo's test threads are not the main thread: numbering starts at T2.
-        assert_eq!((a, b, c), (2, 3, 4));
-        assert_eq!(labels.label_current().0, 2);
+        // cargo's test threads are not the main thread: where the main thread
+        // is recognised, it keeps T1 and numbering starts at T2.
+        let first = if KNOWS_MAIN { 2 } else { 1 };
+        assert_eq!((a, b, c), (first, first + 1, first + 2));
+        assert_eq!(labels.label_current().0, first);
     }
 }

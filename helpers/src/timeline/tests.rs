@@ -803,11 +803,20 @@ fn snapshot_while_threads_record() {
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| {
-                while !stop.load(Ordering::Relaxed) {
+                // Bounded: on a loaded machine the snapshots below can fall
+                // behind, and unbounded recorders once grew this test to 22 GB.
+                for _ in 0..5_000 {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                     drop(tl.span("busy"));
                     block_on(tl.instrument("t", yields(1)));
                 }
             });
+        }
+        // Snapshot while they record, not before they start.
+        while tl.snapshot().span_count() == 0 {
+            std::thread::yield_now();
         }
         let mut last = 0;
         for _ in 0..20 {
