@@ -3,7 +3,10 @@
     python xtask/harness/handouts.py ROOT EXECUTED_DIR OUT_DIR
 
 EXECUTED_DIR holds executed copies (nbrun.py --save-dir) of notebooks/*.ipynb in
-its top level and of notebooks/solutions/*.ipynb under solutions/. Writes:
+its top level and of notebooks/solutions/*.ipynb under solutions/, and status.json,
+whether each passed in the run that wrote it. Only copies of notebooks that are
+still in the course and passed become handouts; the others are named as left out.
+Writes:
 
 - OUT/NN-*.html          each course notebook with its outputs and pictures
 - OUT/exercises/*.html   each exercise as the learner gets it (no solution, no output)
@@ -75,18 +78,46 @@ def link_list(rows: list[tuple], base: Path) -> str:
     return "<ol>" + "\n".join(items) + "</ol>"
 
 
+def usable(root: Path, executed: Path, folder: str) -> tuple[list[Path], list[str]]:
+    """The executed copies in executed/folder that may become handouts, and why
+    each other one may not."""
+    import json
+
+    try:
+        status = json.loads((executed / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        status = {}
+    keep, left_out = [], []
+    for p in sorted((executed / folder).glob("*.ipynb")):
+        if p.name.startswith("."):
+            continue
+        name = f"{folder}/{p.name}" if folder else p.name
+        if not (root / "notebooks" / name).exists():
+            left_out.append(f"{name} (no longer in notebooks/)")
+        elif status.get(name) != "passed":
+            why = "failed" if status.get(name) == "failed" else "no record that it passed"
+            left_out.append(f"{name} ({why} in the run that executed it)")
+        else:
+            keep.append(p)
+    return keep, left_out
+
+
 def main(root: Path, executed: Path, out: Path) -> int:
     import nbformat
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter()
     read = lambda p: (p, nbformat.read(p, as_version=4))  # noqa: E731
-    course = [read(p) for p in sorted(executed.glob("*.ipynb")) if not p.name.startswith(".")]
+    course_paths, left_out = usable(root, executed, "")
+    solution_paths, left_solutions = usable(root, executed, "solutions")
+    for why in left_out + left_solutions:
+        print(f"left out of the handouts: {why}")
+    course = [read(p) for p in course_paths]
     if not course:
-        print(f"no executed notebooks in {executed}", file=sys.stderr)
+        print(f"no executed notebook in {executed} passed: nothing to hand out", file=sys.stderr)
         return 1
     exercises = [read(p) for p in sorted((root / "notebooks" / "exercises").glob("*.ipynb"))]
-    solutions = [read(p) for p in sorted((executed / "solutions").glob("*.ipynb"))]
+    solutions = [read(p) for p in solution_paths]
 
     course_rows = export(exporter, course, out, "course-only.html")
     exercise_rows = export(exporter, exercises, out / "exercises", "all.html")

@@ -2,6 +2,7 @@
 
     cargo xtask kernel-bench        # or: python xtask/harness/kernel_bench.py
     cargo xtask kernel-bench deps   # first :dep of tokio + futures + smol, fresh kernel
+    cargo xtask kernel-bench output [--busy]   # is any cell output late? (output_stress.py)
 
 Measures, each in a fresh `rust` kernel started in notebooks/ (so `../helpers`
 resolves as in the course):
@@ -54,11 +55,9 @@ def median_cell(kernel: Kernel, n: int = 10) -> float:
     return statistics.median(kernel.run(TRIVIAL) for _ in range(n))
 
 
-DEPS = [
-    ':dep tokio = { version = "1", features = ["full"] }',
-    ':dep futures = "0.3"',
-    ':dep smol = "2"',
-]
+# The pinned lines every notebook uses (one list: xtask/crates.txt).
+DEPS = [line.strip() for line in (ROOT / "xtask/crates.txt").read_text().splitlines()
+        if line.startswith(":dep ")]
 
 
 def first_dep() -> int:
@@ -79,6 +78,10 @@ def first_dep() -> int:
 def main() -> int:
     if sys.argv[1:] == ["deps"]:
         return first_dep()
+    if sys.argv[1:2] == ["output"]:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import output_stress
+        return output_stress.main(sys.argv[2:])
     k = Kernel()
     try:
         k.run(":cache 0")

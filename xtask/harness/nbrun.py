@@ -9,9 +9,14 @@ also usable directly:
 A notebook fails when:
 - it is not valid nbformat 4, or its kernel is not `rust`;
 - the source carries outputs, execution counts or machine-specific metadata;
-- a cell reports an error (compile errors do);
-- a cell panics: evcxr reports a panic, a failed `assert!` included, with status
-  "ok" and the message on stderr, so nbclient alone would pass it;
+- a cell reports an error: compile errors do, and so does a panic in the cell's own
+  thread (a failed `assert!`) with the course's kernel build (xtask/kernel/);
+- a panic in any other thread shows on stderr, even one that comes after its cell:
+  a thread the cell left running, say (seen in the next cell's output, or in a
+  last marker cell the harness runs after the notebook's cells);
+- the kernel is not the course's build (`--expect-kernel VERSION`): only that build
+  sends all of a cell's output before it says the cell is done (evcxr/evcxr#353), so
+  with another one a failed `assert!` could pass unseen;
 - a cell tagged `raises-exception` does NOT raise or panic;
 - a cell runs past its timeout (default 120 s; notebook metadata
   `{"course": {"cell_timeout": 30}}` lowers it). The kernel's whole process group
@@ -165,7 +170,10 @@ def raised_of(cell) -> str | None:
     stderr = "".join(o.get("text", "") for o in outputs
                      if o.get("output_type") == "stream" and o.get("name") == "stderr")
     errors = [o for o in outputs if o.get("output_type") == "error"]
-    if errors:
+    if errors and errors[0].get("ename") == "panic":
+        # The course's kernel reports a panic in the cell's own thread as an error.
+        raised = f"panic: {summarise(errors[0].get('evalue', ''))}"
+    elif errors:
         raised = f"error: {summarise(output_text(errors[0]))}"
     elif (m := PANIC_RE.search(stderr)) is not None:
         line_start = stderr.rfind("\n", 0, m.start()) + 1
@@ -196,7 +204,53 @@ def kill_group(pid: int | None) -> None:
         pass
 
 
-def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NAME) -> Result:
+# Run after a notebook's last cell: anything a thread printed after its cell ended
+# arrives before this cell's own lines (each stream is a pipe and keeps order).
+DRAIN_MARK = "course-harness: all output is in"
+DRAIN_SOURCE = f'eprintln!("{DRAIN_MARK}");\nprintln!("{DRAIN_MARK}");'
+
+
+def kernel_version(client) -> str | None:
+    """The `implementation_version` the running kernel reports in its kernel info."""
+    from jupyter_core.utils import run_sync
+
+    msg_id = client.kc.kernel_info()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        reply = run_sync(client.kc.get_shell_msg)(timeout=30)
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            return reply["content"].get("implementation_version")
+    return None
+
+
+def drain_problems(client) -> list[Problem]:
+    """Runs the marker cell after the last cell; a late panic there is a failure."""
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(DRAIN_SOURCE)
+    # nbclient stores outputs into the notebook by index: lend it a slot, then
+    # take the cell out again so the executed copy holds only the notebook's cells.
+    client.nb.cells.append(cell)
+    try:
+        client.execute_cell(cell, len(client.nb.cells) - 1)
+    finally:
+        client.nb.cells.pop()
+    raised = raised_of(cell)
+    streams = {o.get("name"): o.get("text", "") for o in cell.outputs
+               if o.get("output_type") == "stream"}
+    problems = []
+    if raised is not None:
+        problems.append(Problem(None, f"after the last cell: {raised} (a thread a cell"
+                                      " left running?)"))
+    for name in ("stdout", "stderr"):
+        if DRAIN_MARK not in streams.get(name, ""):
+            problems.append(Problem(None, f"the harness's marker never arrived on {name}:"
+                                          " the kernel lost output"))
+    return problems
+
+
+def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NAME,
+                 expect_kernel: str | None = None) -> Result:
     import nbformat
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient import NotebookClient
@@ -236,6 +290,15 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
         with client.setup_kernel():
             prov = getattr(client.km, "provisioner", None)
             result.kernel_pid = getattr(prov, "pid", None)
+            if expect_kernel is not None:
+                found = kernel_version(client)
+                if found != expect_kernel:
+                    result.problems.append(Problem(None, (
+                        f"the `{kernel_name}` kernel is evcxr_jupyter {found}, not the"
+                        f" course's build {expect_kernel}: without it a cell's last lines"
+                        f" and a failed assert! can be lost; {SETUP_HINT}")))
+                    return result
+            reached_end = True
             for i, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
@@ -246,9 +309,11 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
                     result.problems.append(Problem(
                         i + 1, f"timed out after {timeout} s (a hang, a deadlock or"
                                f" starvation?)  [{first_line(cell.source)}]"))
+                    reached_end = False
                     break
                 except DeadKernelError as e:
                     result.problems.append(Problem(i + 1, f"the kernel died: {e}"))
+                    reached_end = False
                     break
                 if is_check:
                     raised = raised_of(cell)
@@ -263,8 +328,11 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
                             i + 1, f"the exercise-check cell must fail an assert!, not {raised}"))
                     else:
                         result.note = f"fails at its check (cell {i + 1}) as intended: {raised}"
+                    reached_end = False
                     break  # what follows the check is the learner's business
                 result.problems += judge_cell(i + 1, cell)
+            if reached_end:
+                result.problems += drain_problems(client)
     except NoSuchKernel:
         result.problems.append(Problem(None, f"no `{kernel_name}` Jupyter kernel: {SETUP_HINT}"))
     except Exception as e:  # noqa: BLE001 - report, never crash the whole run
@@ -281,6 +349,29 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
         target.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target / path.name)
     return result
+
+
+STATUS_FILE = "status.json"
+
+
+def saved_name(path: Path) -> str:
+    """Where --save-dir keeps a notebook's executed copy, relative to that folder."""
+    side = path.resolve().parent.name
+    return f"{side}/{path.name}" if side in ("exercises", "solutions") else path.name
+
+
+def record_status(save_dir: Path, results: list[Result]) -> None:
+    """Keeps, beside the executed copies, whether each one passed in the run that
+    wrote it (handouts are made only from notebooks that passed)."""
+    file = save_dir / STATUS_FILE
+    try:
+        status = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        status = {}
+    for r in results:
+        status[saved_name(r.path)] = "passed" if r.passed else "failed"
+    save_dir.mkdir(parents=True, exist_ok=True)
+    file.write_text(json.dumps(status, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def mirror_problems(paths: list[Path]) -> list[tuple[Path, str]]:
@@ -302,6 +393,10 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--save-dir", type=Path, help="write executed copies here")
     ap.add_argument("--clean", action="store_true", help="strip outputs in place, run nothing")
     ap.add_argument("--report", type=Path, help="write a JSON report here (for tests)")
+    ap.add_argument("--expect-kernel", metavar="VERSION",
+                    default=os.environ.get("COURSE_EXPECT_KERNEL"),
+                    help="fail unless the kernel reports this implementation_version"
+                         " (default: $COURSE_EXPECT_KERNEL, which `cargo xtask` sets)")
     ap.add_argument("--list-deps", action="store_true",
                     help="print the distinct `:dep` lines of the notebooks, run nothing")
     args = ap.parse_args(argv)
@@ -332,7 +427,7 @@ def main(argv: list[str]) -> int:
         print(f"FAIL {r.path}: {r.problems[0]}", flush=True)
     for path in args.notebooks:
         print(f"     {path} ...", flush=True)
-        r = run_notebook(path, args.save_dir)
+        r = run_notebook(path, args.save_dir, expect_kernel=args.expect_kernel)
         results.append(r)
         status = "PASS" if r.passed else "FAIL"
         print(f"{status} {path}  ({r.seconds:.1f} s)", flush=True)
@@ -340,6 +435,8 @@ def main(argv: list[str]) -> int:
             print(f"     {path}: {r.note}", flush=True)
         for p in r.problems:
             print(f"     {path}: {p}", flush=True)
+    if args.save_dir is not None:
+        record_status(args.save_dir, results)
     if args.report:
         args.report.write_text(json.dumps([
             {"path": str(r.path), "passed": r.passed, "seconds": r.seconds,

@@ -20,7 +20,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 
-# fixture -> (should pass, [(cell number, words the reason must contain)])
+# fixture -> (should pass, [(cell number or None for the notebook, words the reason
+# must contain)])
 EXPECTED = {
     "clean": (True, []),
     "raises_expected": (True, []),
@@ -29,6 +30,9 @@ EXPECTED = {
     "hang": (False, [(2, "timed out after 8 s")]),
     "committed_outputs": (False, [(2, "carries outputs"), (2, "execution count")]),
     "raises_nothing": (False, [(2, "raises-exception but raised nothing")]),
+    "late_panic": (False, [(4, "panic"), (4, "late panic from a thread the cell did not")]),
+    "late_panic_last": (False, [(None, "after the last cell: panic"),
+                                (None, "late panic after the last cell")]),
 }
 
 
@@ -84,9 +88,10 @@ class HarnessTest(unittest.TestCase):
                 r = self.result(name)
                 self.assertEqual(r["passed"], should_pass, r["problems"])
                 for cell, words in reasons:
+                    where = "notebook" if cell is None else f"cell {cell}"
                     lines = [line for line in self.stdout.splitlines()
-                             if f"{name}.ipynb: cell {cell}:" in line and words in line]
-                    self.assertTrue(lines, f"no line naming {name}.ipynb, cell {cell} and "
+                             if f"{name}.ipynb: {where}:" in line and words in line]
+                    self.assertTrue(lines, f"no line naming {name}.ipynb, {where} and "
                                            f"{words!r} in:\n{self.stdout}")
 
     def test_failing_assert_stops_nothing_else(self) -> None:
@@ -112,6 +117,28 @@ class HarnessTest(unittest.TestCase):
         text = " ".join(str(p) for p in r.problems)
         self.assertIn("no `no-such-kernel` Jupyter kernel", text)
         self.assertIn("cargo xtask setup", text)
+
+    def test_a_kernel_that_is_not_the_course_build_is_a_failure(self) -> None:
+        sys.path.insert(0, str(HERE))
+        import nbrun
+        r = nbrun.run_notebook(FIXTURES / "clean.ipynb", None, expect_kernel="0.0.0+not-this")
+        self.assertFalse(r.passed)
+        text = " ".join(str(p) for p in r.problems)
+        self.assertIn("not the course's build 0.0.0+not-this", text)
+        self.assertIn("cargo xtask setup", text)
+
+    def test_a_failed_assert_is_an_error_with_its_message(self) -> None:
+        # The course's kernel reports a panic in the cell's own thread as an error
+        # output (ename "panic"), so JupyterLab shows it red and Run All stops.
+        sys.path.insert(0, str(HERE))
+        import nbformat
+        import nbrun
+        with tempfile.TemporaryDirectory() as tmp:
+            nbrun.run_notebook(FIXTURES / "failing_assert.ipynb", Path(tmp))
+            nb = nbformat.read(Path(tmp) / "failing_assert.ipynb", as_version=4)
+        errors = [o for o in nb.cells[2].outputs if o.output_type == "error"]
+        self.assertEqual([e.ename for e in errors], ["panic"], nb.cells[2].outputs)
+        self.assertEqual(errors[0].evalue, "arithmetic is broken: 3")
 
     @staticmethod
     def _pgid(pid: int) -> int | None:

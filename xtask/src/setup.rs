@@ -4,23 +4,24 @@
 //! 2. a Python environment: the active conda environment if it already has Jupyter
 //!    (built from `environment.yml`), otherwise a project-local `.venv/`;
 //! 3. the pinned Python packages of `xtask/requirements.txt`;
-//! 4. the pinned `evcxr_jupyter`, installed once per user with `cargo install`
-//!    (cargo's own bin folder), so other clones and CI runs reuse it;
+//! 4. the course's build of `evcxr_jupyter` (the pinned release with the course's
+//!    patch, see `kernel.rs`), installed once per user with `cargo install` into
+//!    cargo's own bin folder, so other clones and CI runs reuse it;
 //! 5. `rust-src` (evcxr uses it for completions; optional);
 //! 6. the `rust` kernelspec, written into the Python environment (not into the
-//!    user's global Jupyter folders), pointing at that evcxr_jupyter.
+//!    user's global Jupyter folders), pointing at that evcxr_jupyter;
+//! 7. JupyterLab settings for the course, in the environment's `overrides.json`:
+//!    no "get notified about Jupyter news?" pop-up over the first notebook.
 //!
 //! Each step first checks whether it is already done, so a second run only looks.
 
+use crate::kernel;
 use crate::{Progress, Result, output, run, show};
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-
-/// The evcxr_jupyter release the course is tested with.
-pub const EVCXR_VERSION: &str = "0.22.0";
 
 /// The first line of every notebook's setup cell: evcxr's compilation cache (MiB),
 /// so a crate compiled once is reused by later kernels.
@@ -46,7 +47,7 @@ pub struct Env {
 pub fn setup(root: &Path) -> Result<Env> {
     let start = Instant::now();
     let mut changed = false;
-    let mut p = Progress::new(6);
+    let mut p = Progress::new(7);
 
     let system_python = p.step("tools: cargo and Python 3", || {
         let py = find_python().ok_or_else(python_missing)?;
@@ -97,21 +98,34 @@ pub fn setup(root: &Path) -> Result<Env> {
         Ok(((), "installed".into()))
     })?;
 
-    let evcxr = p.step(&format!("evcxr_jupyter {EVCXR_VERSION}"), || {
+    let wanted = kernel::kernel_version();
+    let evcxr = p.step(&format!("evcxr_jupyter {wanted} (the course's kernel)"), || {
         let bin = cargo_bin().join(exe("evcxr_jupyter"));
-        if bin.exists() && installed_evcxr_version().as_deref() == Some(EVCXR_VERSION) {
+        let found = kernel::installed_version(&bin);
+        if found.as_deref() == Some(wanted.as_str()) {
             return Ok((bin, format!("already installed in {}", cargo_bin().display())));
         }
+        if bin.exists() {
+            println!(
+                "      {} is {}: replacing it with the course's build",
+                bin.display(),
+                found.map_or("an evcxr_jupyter without the course's patch".into(), |v| {
+                    format!("version {v}")
+                })
+            );
+        }
         changed = true;
-        println!("      cargo install --locked evcxr_jupyter (about 11 minutes on 2 cores)");
-        run(crate::cargo().args([
-            "install",
-            "--locked",
-            "evcxr_jupyter",
-            "--version",
-            EVCXR_VERSION,
-        ]))?;
-        Ok((bin, "installed".into()))
+        println!(
+            "      patching and building evcxr_jupyter (about 12 minutes on 2 cores)"
+        );
+        kernel::install(root)?;
+        match kernel::installed_version(&bin) {
+            Some(v) if v == wanted => Ok((bin, "installed".into())),
+            other => Err(format!(
+                "installed evcxr_jupyter, but {} reports version {other:?}, not {wanted}",
+                bin.display()
+            )),
+        }
     })?;
 
     p.step("rust-src (completions in the kernel)", || {
@@ -144,9 +158,11 @@ pub fn setup(root: &Path) -> Result<Env> {
     p.step("`rust` kernelspec in the Python environment", || {
         let data = prefix.join("share").join("jupyter");
         let spec = data.join("kernels").join("rust").join("kernel.json");
-        let current = fs::read_to_string(&spec).unwrap_or_default();
-        let evcxr_json = json_escape(&evcxr.to_string_lossy());
-        if current.contains(&evcxr_json)
+        let current: serde_json::Value = fs::read_to_string(&spec)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        if current["argv"][0].as_str() == Some(&*evcxr.to_string_lossy())
             && spec.with_file_name("version.txt").exists()
         {
             return Ok(((), format!("already points at {}", evcxr.display())));
@@ -166,6 +182,45 @@ pub fn setup(root: &Path) -> Result<Env> {
             ));
         }
         Ok(((), format!("written to {}", spec.display())))
+    })?;
+
+    p.step("JupyterLab settings (no news pop-up)", || {
+        let file = prefix.join("share/jupyter/lab/settings/overrides.json");
+        let text = fs::read_to_string(&file).unwrap_or_else(|_| "{}".into());
+        let mut settings: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| {
+                format!("{}: not JSON ({e}); fix or remove it", file.display())
+            })?;
+        let wanted =
+            serde_json::json!({"fetchNews": "false", "checkForUpdates": false});
+        let key = "@jupyterlab/apputils-extension:notification";
+        let current = &settings[key];
+        if wanted
+            .as_object()
+            .unwrap()
+            .iter()
+            .all(|(k, v)| &current[k] == v)
+        {
+            return Ok(((), "already set".into()));
+        }
+        changed = true;
+        let entry = settings
+            .as_object_mut()
+            .ok_or_else(|| format!("{}: not a JSON object", file.display()))?
+            .entry(key)
+            .or_insert_with(|| serde_json::json!({}));
+        for (k, v) in wanted.as_object().unwrap() {
+            entry[k] = v.clone();
+        }
+        if let Some(dir) = file.parent() {
+            fs::create_dir_all(dir)
+                .map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let pretty =
+            serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
+        fs::write(&file, pretty + "\n")
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        Ok(((), format!("written to {}", file.display())))
     })?;
 
     let secs = start.elapsed().as_secs_f64();
@@ -208,14 +263,6 @@ fn home() -> Option<PathBuf> {
     env::var_os("HOME")
         .or_else(|| env::var_os("USERPROFILE"))
         .map(PathBuf::from)
-}
-
-/// The version `cargo install --list` reports for evcxr_jupyter, if installed.
-fn installed_evcxr_version() -> Option<String> {
-    let list = output(crate::cargo().args(["install", "--list"]))?;
-    list.lines()
-        .find_map(|l| l.strip_prefix("evcxr_jupyter v"))
-        .map(|rest| rest.trim_end_matches(':').to_string())
 }
 
 /// A Python 3.9+ launcher: `python3`, `python` or (on Windows) `py -3`.
@@ -270,10 +317,6 @@ fn conda_env() -> Option<(PathBuf, PathBuf)> {
         prefix.join("bin").join("python")
     };
     (is_conda(&prefix) && has_jupyter(&python)).then_some((prefix, python))
-}
-
-fn json_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// What `cargo xtask handouts` needs beyond `setup`: Debian's Chromium and

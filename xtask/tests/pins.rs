@@ -62,3 +62,96 @@ fn conda_pins_python_and_rust() {
     assert!(conda_pins().contains_key("python"), "a pinned Python");
     assert!(text.contains("- rust"), "Rust from conda-forge");
 }
+
+/// The pinned `:dep` lines of xtask/crates.txt.
+fn crate_pins() -> Vec<String> {
+    std::fs::read_to_string(root().join("xtask/crates.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with(":dep "))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+fn crate_name(dep: &str) -> String {
+    dep.trim_start_matches(":dep ")
+        .split(['=', ' '])
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Every notebook under notebooks/ (the course, exercises, solutions).
+fn all_notebooks() -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![root().join("notebooks")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "ipynb") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn crates_are_pinned_to_exact_versions() {
+    let pins = crate_pins();
+    let names: Vec<String> = pins.iter().map(|p| crate_name(p)).collect();
+    assert_eq!(
+        names,
+        ["tokio", "futures", "smol"],
+        "xtask/crates.txt: {pins:?}"
+    );
+    for pin in &pins {
+        assert!(
+            pin.contains("\"=") && pin.chars().filter(|c| *c == '.').count() >= 2,
+            "xtask/crates.txt: `{pin}` is not an exact `=x.y.z` version"
+        );
+    }
+}
+
+#[test]
+fn every_notebook_deps_the_pinned_lines() {
+    let pins = crate_pins();
+    let mut checked = 0;
+    for nb in all_notebooks() {
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&nb).unwrap()).unwrap();
+        for cell in json["cells"].as_array().unwrap() {
+            if cell["cell_type"] != "code" {
+                continue;
+            }
+            let source: String = match &cell["source"] {
+                serde_json::Value::Array(lines) => {
+                    lines.iter().filter_map(|l| l.as_str()).collect()
+                }
+                other => other.as_str().unwrap_or_default().to_string(),
+            };
+            for line in source.lines().filter(|l| l.starts_with(":dep ")) {
+                let name = crate_name(line);
+                if name == "helpers" {
+                    continue;
+                }
+                assert!(
+                    pins.iter().any(|p| p == line.trim()),
+                    "{}: `{line}` is not a line of xtask/crates.txt (run `cargo xtask \
+                     pins`, or add {name} to the list)",
+                    nb.display()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 50,
+        "only {checked} pinned :dep lines found: is the scan broken?"
+    );
+}

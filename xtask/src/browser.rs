@@ -1,0 +1,51 @@
+//! The browser check: the learner's real path, JupyterLab in headless Chromium.
+//!
+//! `xtask/harness/browser_check.py` starts `cargo xtask lab` exactly as a learner
+//! does (on a free port, without opening a browser, on its own copy of the
+//! notebooks under `target/`), opens notebooks in Debian's Chromium driven by
+//! ChromeDriver, runs every cell through JupyterLab's own "Run All" command, and
+//! fails on a cell that did not run, an error or a panic outside cells tagged
+//! `raises-exception`, or a picture laid out with no width. Screenshots go to
+//! `target/browser-check/`.
+
+use crate::setup::{self, Env};
+use crate::{Result, python, run};
+use std::path::Path;
+
+/// The notebooks the check opens by default: the first one, the first async one,
+/// and the one whose pictures and blocking demos are the heaviest.
+pub const NOTEBOOKS: &[&str] = &[
+    "00-start-here.ipynb",
+    "04-futures-and-await.ipynb",
+    "07-await-points-and-blocking.ipynb",
+];
+
+/// Runs the check; `Ok(None)` when it could not run here (no Chromium), with the
+/// reason printed, so the caller counts it instead of passing it silently.
+pub fn check(root: &Path, env: &Env) -> Result<Option<String>> {
+    let script = root.join("xtask/harness/browser_check.py");
+    if !script.is_file() {
+        println!(
+            "browser check: did not run: {} is missing",
+            script.display()
+        );
+        return Ok(None);
+    }
+    let tools = match setup::handout_tools(root, &env.python) {
+        Ok(tools) => tools,
+        Err(why) => {
+            println!("browser check: did not run: {why}");
+            return Ok(None);
+        }
+    };
+    run(python(env)
+        .current_dir(root)
+        .arg(&script)
+        .arg("--chromium")
+        .arg(&tools.chromium)
+        .args(NOTEBOOKS))?;
+    Ok(Some(format!(
+        "{} notebooks ran in JupyterLab; screenshots in target/browser-check/",
+        NOTEBOOKS.len()
+    )))
+}

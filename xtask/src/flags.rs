@@ -1,0 +1,79 @@
+//! Every command's arguments, declared once. Anything not declared here is an error
+//! that prints the usage; `cargo xtask <command> --help` answers without doing work.
+
+use std::path::PathBuf;
+
+xflags::xflags! {
+    /// The course's own commands: set-up, JupyterLab, tests, handouts.
+    cmd xtask {
+        /// Install what the notebooks need, step by step; safe to re-run.
+        cmd setup {}
+
+        /// Set up if needed, then serve JupyterLab on your own copy of the
+        /// notebooks (my-notebooks/), on 127.0.0.1 with Jupyter's token login.
+        cmd lab {
+            /// The port to serve on (default: 8888, or the next free one).
+            optional --port port: u16
+            /// Do not open a web browser; only print the address to open.
+            optional --no-browser
+            /// Serve this folder as your copy instead of my-notebooks/ (the browser
+            /// check uses its own, so it never touches yours).
+            optional --dir dir: PathBuf
+            /// Expose JupyterLab's app object to the page (`window.jupyterapp`), so
+            /// a browser test can run cells through the UI.
+            optional --expose-app
+        }
+
+        /// The one test command: fmt, clippy, cargo test, the harness's own tests,
+        /// the kernel checks, the browser check, then every notebook in a fresh kernel.
+        cmd test {
+            /// Only the notebooks whose path contains one of these (skips the rest).
+            repeated patterns: String
+        }
+
+        /// Pre-build every crate the notebooks `:dep` into evcxr's cache, so a
+        /// workshop room needs no network and first cells take seconds.
+        cmd warm {}
+
+        /// Executed notebooks as HTML pages, an index and one PDF, in handouts/.
+        cmd handouts {
+            /// Build them from the notebooks the last `cargo xtask test` executed.
+            optional --reuse
+        }
+
+        /// Remove outputs and execution counts from the course's source notebooks
+        /// (notebooks/; your own copies in my-notebooks/ are never touched).
+        cmd strip {}
+
+        /// Put the course's version of notebooks back in my-notebooks/ (your
+        /// copy is kept in my-notebooks/.backup/ first).
+        cmd reset {
+            /// Which notebooks: their path contains one of these (e.g. 03 or 09b).
+            repeated patterns: String
+        }
+
+        /// Rewrite every notebook's `:dep` line for tokio, futures and smol from
+        /// xtask/crates.txt (edit a version there first, then run `test`).
+        cmd pins {}
+
+        /// What `:dep helpers` and a cell with helpers loaded cost in the real kernel.
+        cmd kernel-bench {
+            /// The median cost of a trivial cell, with and without helpers.
+            default cmd cells {}
+            /// How long the first `:dep` of tokio, futures and smol takes.
+            cmd deps {}
+            /// Whether any line a cell prints arrives after the cell is done.
+            cmd output {
+                /// Keep the other cores busy meanwhile.
+                optional --busy
+                /// Cells of each kind (default 40).
+                optional --cells n: u32
+            }
+        }
+    }
+}
+
+impl Xtask {
+    /// The usage of every command, as `--help` prints it.
+    pub const HELP: &'static str = Self::HELP_;
+}

@@ -1,0 +1,215 @@
+//! The course's build of the Jupyter kernel: `evcxr_jupyter` from crates.io with
+//! one reviewable patch applied, `xtask/kernel/evcxr-<version>-course.patch`.
+//!
+//! Why a patch: evcxr_jupyter 0.22 can report a cell done before all of its output
+//! has been sent, and Jupyter clients stop listening at that moment, so the last
+//! lines of a cell, or a failed `assert!`'s message, can be lost
+//! (evcxr/evcxr#353). It also reports a panic with status "ok", so JupyterLab's
+//! "Run All" runs on past a failed `assert!`. The patch fixes both; its header
+//! says how.
+//!
+//! How it is built: cargo fetches the crates' sources (`cargo metadata` of a
+//! throw-away package that depends on the pinned version, so registries, mirrors
+//! and an offline cache work as they do for any build), they are copied to
+//! `target/kernel/src/`, `git apply` patches them, and `cargo install --locked`
+//! builds the result with the lock file the release shipped.
+
+use crate::{Result, output, run, show};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The evcxr_jupyter release the course builds on.
+pub const EVCXR_VERSION: &str = "0.22.0";
+
+/// Which revision of the course's patch; the patched kernel reports
+/// `EVCXR_VERSION+PATCH_TAG` as its version. Bump it with every patch change, so
+/// `setup` rebuilds the kernel.
+pub const PATCH_TAG: &str = "course.1";
+
+/// The version the course's kernel reports (`evcxr_jupyter --version`, and
+/// `implementation_version` in Jupyter's kernel info).
+pub fn kernel_version() -> String {
+    format!("{EVCXR_VERSION}+{PATCH_TAG}")
+}
+
+/// The patch file for [`EVCXR_VERSION`].
+pub fn patch_file(root: &Path) -> PathBuf {
+    root.join(format!("xtask/kernel/evcxr-{EVCXR_VERSION}-course.patch"))
+}
+
+/// What an installed `evcxr_jupyter` says its version is (`None` for a build
+/// without `--version`, such as an unpatched one).
+pub fn installed_version(bin: &Path) -> Option<String> {
+    let said = output(Command::new(bin).arg("--version"))?;
+    said.trim()
+        .strip_prefix("evcxr_jupyter ")
+        .map(str::to_string)
+}
+
+/// Builds and installs the patched kernel into cargo's bin folder.
+pub fn install(root: &Path) -> Result<()> {
+    let src = patched_sources(root)?;
+    run(crate::cargo()
+        .args(["install", "--locked", "--force", "--path"])
+        .arg(&src))
+}
+
+/// Proves the patch still applies to the pinned release (for `cargo xtask test`).
+pub fn check_patch(root: &Path) -> Result<String> {
+    patched_sources(root)?;
+    Ok(format!(
+        "{} applies to evcxr_jupyter {EVCXR_VERSION}",
+        relative_name(&patch_file(root))
+    ))
+}
+
+fn relative_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Fresh copies of the two crates' sources with the patch applied; returns the
+/// evcxr_jupyter folder. Fails, naming the patch, when it no longer applies.
+fn patched_sources(root: &Path) -> Result<PathBuf> {
+    let patch = patch_file(root);
+    if !patch.is_file() {
+        return Err(format!(
+            "{} is missing: the course has no patch for evcxr_jupyter {EVCXR_VERSION}",
+            patch.display()
+        ));
+    }
+    let (jupyter, evcxr) = upstream_sources(root)?;
+    let dir = root.join("target/kernel/src");
+    if dir.exists() {
+        fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    for from in [&jupyter, &evcxr] {
+        let name = from
+            .file_name()
+            .ok_or("a crate source without a folder name")?;
+        copy_dir(from, &dir.join(name))?;
+    }
+    // Inside the course's own repository `git apply` would take the patch's paths
+    // as relative to the repository and silently skip them: stop it looking.
+    let mut cmd = Command::new("git");
+    cmd.args(["apply", "--whitespace=nowarn"])
+        .arg(&patch)
+        .current_dir(&dir)
+        .env("GIT_CEILING_DIRECTORIES", root.join("target/kernel"));
+    let shown = show(&cmd);
+    let out = cmd.output().map_err(|e| {
+        format!("could not start `{shown}` ({e}): the kernel is patched with git")
+    })?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} no longer applies to evcxr_jupyter {EVCXR_VERSION}:\n{}\n\
+             Rebase the patch on the new sources (see its header), or pin the \
+             version it was made for in xtask/src/kernel.rs.",
+            patch.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let built = dir.join(format!("evcxr_jupyter-{EVCXR_VERSION}"));
+    let manifest = fs::read_to_string(built.join("Cargo.toml")).unwrap_or_default();
+    if !manifest.contains(&format!("version = \"{}\"", kernel_version())) {
+        return Err(format!(
+            "{} applied, but evcxr_jupyter's Cargo.toml does not say version {}: \
+             bump PATCH_TAG in xtask/src/kernel.rs and the patch together",
+            patch.display(),
+            kernel_version()
+        ));
+    }
+    Ok(built)
+}
+
+/// The registry sources of evcxr_jupyter and evcxr at [`EVCXR_VERSION`], as
+/// cargo downloaded them.
+fn upstream_sources(root: &Path) -> Result<(PathBuf, PathBuf)> {
+    let probe = root.join("target/kernel/probe");
+    fs::create_dir_all(probe.join("src"))
+        .map_err(|e| format!("{}: {e}", probe.display()))?;
+    let manifest = format!(
+        "# Written by `cargo xtask setup`: only so that cargo fetches the kernel's sources.\n\
+         [package]\nname = \"course-kernel-sources\"\nversion = \"0.0.0\"\n\
+         edition = \"2021\"\npublish = false\n\n\
+         [dependencies]\nevcxr_jupyter = \"={EVCXR_VERSION}\"\n\n[workspace]\n"
+    );
+    let write = |p: PathBuf, s: &str| {
+        fs::write(&p, s).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    write(probe.join("Cargo.toml"), &manifest)?;
+    write(probe.join("src/lib.rs"), "")?;
+    let mut cmd = crate::cargo();
+    cmd.args(["metadata", "--format-version", "1", "--manifest-path"])
+        .arg(probe.join("Cargo.toml"));
+    let shown = show(&cmd);
+    let out = cmd
+        .output()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{shown}` failed (cargo could not fetch evcxr_jupyter {EVCXR_VERSION}):\n{}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("`{shown}` printed something that is not JSON: {e}"))?;
+    let folder = |name: &str| -> Result<PathBuf> {
+        meta["packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == name && p["version"] == EVCXR_VERSION)
+            .and_then(|p| p["manifest_path"].as_str())
+            .and_then(|m| Path::new(m).parent().map(Path::to_path_buf))
+            .ok_or_else(|| format!("`{shown}` does not list {name} {EVCXR_VERSION}"))
+    };
+    Ok((folder("evcxr_jupyter")?, folder("evcxr")?))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    let entries =
+        fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{}: {e}", from.display()))?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            copy_dir(&src, &dst)?;
+        } else {
+            fs::copy(&src, &dst).map_err(|e| format!("{}: {e}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_path_buf()
+    }
+
+    #[test]
+    fn the_patch_names_its_upstream_issue_and_sets_the_version_setup_expects() {
+        let patch = fs::read_to_string(patch_file(&root())).unwrap();
+        assert!(patch.contains("https://github.com/evcxr/evcxr/issues/353"));
+        assert!(
+            patch.contains(&format!("+version = \"{}\"", kernel_version())),
+            "the patch must set evcxr_jupyter's version to {}",
+            kernel_version()
+        );
+        for file in ["evcxr-", "evcxr_jupyter-"] {
+            assert!(
+                patch.contains(&format!("a/{file}{EVCXR_VERSION}/")),
+                "the patch must be made against {file}{EVCXR_VERSION}"
+            );
+        }
+    }
+}
