@@ -163,6 +163,7 @@ pub fn setup(root: &Path) -> Result<Env> {
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default();
         if current["argv"][0].as_str() == Some(&*evcxr.to_string_lossy())
+            && current["env"] == kernel_env()
             && spec.with_file_name("version.txt").exists()
         {
             return Ok(((), format!("already points at {}", evcxr.display())));
@@ -181,6 +182,12 @@ pub fn setup(root: &Path) -> Result<Env> {
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
+        let text = fs::read_to_string(&spec).map_err(|e| format!("{}: {e}", spec.display()))?;
+        let mut written: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not JSON: {e}", spec.display()))?;
+        written["env"] = kernel_env();
+        let pretty = serde_json::to_string_pretty(&written).map_err(|e| e.to_string())?;
+        fs::write(&spec, pretty + "\n").map_err(|e| format!("{}: {e}", spec.display()))?;
         Ok(((), format!("written to {}", spec.display())))
     })?;
 
@@ -230,6 +237,14 @@ pub fn setup(root: &Path) -> Result<Env> {
         println!("setup: nothing to do, everything is in place ({secs:.1} s)");
     }
     Ok(Env { python })
+}
+
+/// The kernel's environment, in its kernelspec: a panic shows its message, not
+/// a backtrace of the kernel's generated code (even when the learner's shell sets
+/// `RUST_BACKTRACE=1`); `:env RUST_BACKTRACE=1` then `:restart` in a notebook
+/// brings backtraces back (the course's kernel build respects the variable).
+fn kernel_env() -> serde_json::Value {
+    serde_json::json!({"RUST_BACKTRACE": "0"})
 }
 
 /// Installs a requirements file into the environment of `python`.
