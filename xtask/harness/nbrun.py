@@ -271,7 +271,9 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
         return result
 
     # An untouched exercise must run cleanly up to its check cell, and fail there.
-    exercise = "exercises" in path.resolve().parts
+    # A cheat (fixtures/cheats/) is an exercise "solved" by a shortcut: it must fail
+    # at the check exactly as an untouched exercise does.
+    exercise = bool({"exercises", "cheats"} & set(path.resolve().parts))
     if exercise and not any(CHECK_TAG in tags_of(c) for c in nb.cells if c.cell_type == "code"):
         result.problems.append(Problem(None, f"an exercise needs a code cell tagged {CHECK_TAG}"))
     course = nb.metadata.get("course", {})

@@ -278,9 +278,14 @@ fn test(root: &Path, patterns: &[String]) -> Result<()> {
             Ok(((), kernel::check_patch(root)?))
         })?;
         p.step(
-            "harness tests: fixtures in a real kernel, handouts, lab",
+            "harness tests: fixtures, handouts, lab, exercise cheats",
             || {
-                for tests in ["test_nbrun.py", "test_handouts.py", "test_lab.py"] {
+                for tests in [
+                    "test_nbrun.py",
+                    "test_handouts.py",
+                    "test_lab.py",
+                    "test_cheats.py",
+                ] {
                     run(python(&env).current_dir(root).arg(harness.join(tests)))?;
                 }
                 Ok(((), "passed".into()))

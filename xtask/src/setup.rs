@@ -182,12 +182,15 @@ pub fn setup(root: &Path) -> Result<Env> {
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
-        let text = fs::read_to_string(&spec).map_err(|e| format!("{}: {e}", spec.display()))?;
+        let text = fs::read_to_string(&spec)
+            .map_err(|e| format!("{}: {e}", spec.display()))?;
         let mut written: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| format!("{}: not JSON: {e}", spec.display()))?;
         written["env"] = kernel_env();
-        let pretty = serde_json::to_string_pretty(&written).map_err(|e| e.to_string())?;
-        fs::write(&spec, pretty + "\n").map_err(|e| format!("{}: {e}", spec.display()))?;
+        let pretty =
+            serde_json::to_string_pretty(&written).map_err(|e| e.to_string())?;
+        fs::write(&spec, pretty + "\n")
+            .map_err(|e| format!("{}: {e}", spec.display()))?;
         Ok(((), format!("written to {}", spec.display())))
     })?;
 
