@@ -5,17 +5,25 @@
 //! notebooks under `target/`), opens notebooks in Debian's Chromium driven by
 //! ChromeDriver, runs every cell through JupyterLab's own "Run All" command, and
 //! fails on a cell that did not run, an error or a panic outside cells tagged
-//! `raises-exception`, or a picture laid out with no width. Screenshots go to
-//! `target/browser-check/`.
+//! `raises-exception`, a picture laid out with no width, a line the notebook tells
+//! the learner to look for that the UI never showed, a "Jupyter news" pop-up, or a
+//! kernel that is not the course's build. Screenshots go to `target/browser-check/`;
+//! `--fixture <notebook>` checks one more (e.g. one that must fail).
+//!
+//! The same Chromium first proves the handouts' print layout on fixtures
+//! (`test_check_handouts.py`): a page with a 1,600-px picture and a 200-character
+//! code line must fail without the print styles and pass with them.
 
 use crate::setup::{self, Env};
 use crate::{Result, python, run};
 use std::path::Path;
 
-/// The notebooks the check opens by default: the first one, the first async one,
-/// and the one whose pictures and blocking demos are the heaviest.
+/// The notebooks the check opens by default: the first one, the one whose last
+/// line once went missing (evcxr/evcxr#353), the first async one, and the one whose
+/// pictures and blocking demos are the heaviest.
 pub const NOTEBOOKS: &[&str] = &[
     "00-start-here.ipynb",
+    "01-sequential.ipynb",
     "04-futures-and-await.ipynb",
     "07-await-points-and-blocking.ipynb",
 ];
@@ -24,13 +32,6 @@ pub const NOTEBOOKS: &[&str] = &[
 /// reason printed, so the caller counts it instead of passing it silently.
 pub fn check(root: &Path, env: &Env) -> Result<Option<String>> {
     let script = root.join("xtask/harness/browser_check.py");
-    if !script.is_file() {
-        println!(
-            "browser check: did not run: {} is missing",
-            script.display()
-        );
-        return Ok(None);
-    }
     let tools = match setup::handout_tools(root, &env.python) {
         Ok(tools) => tools,
         Err(why) => {
@@ -40,12 +41,16 @@ pub fn check(root: &Path, env: &Env) -> Result<Option<String>> {
     };
     run(python(env)
         .current_dir(root)
+        .arg(root.join("xtask/harness/test_check_handouts.py")))?;
+    run(python(env)
+        .current_dir(root)
         .arg(&script)
         .arg("--chromium")
         .arg(&tools.chromium)
         .args(NOTEBOOKS))?;
     Ok(Some(format!(
-        "{} notebooks ran in JupyterLab; screenshots in target/browser-check/",
+        "handouts' print layout checked; {} notebooks ran in JupyterLab; \
+         screenshots in target/browser-check/",
         NOTEBOOKS.len()
     )))
 }

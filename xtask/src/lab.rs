@@ -14,8 +14,12 @@
 //!   (the learner's copy goes to `my-notebooks/.backup/` first).
 //!
 //! What "never changed" means is kept exactly: `my-notebooks/.course/` holds the
-//! course's version of each file as it was last copied, and a copy is the
-//! learner's own as soon as its bytes differ from that.
+//! course's version of each file as it was last copied, and a notebook is the
+//! learner's own as soon as its cells' sources differ from that one's. Outputs,
+//! execution counts and metadata do not count: opening a notebook makes the kernel
+//! add `language_info.version`, running it adds outputs, and autosave writes
+//! both; such a copy still follows the course (running it makes its outputs
+//! again). Other files (the teacher's guide) are compared byte for byte.
 
 use crate::{Result, python, setup};
 use std::fs;
@@ -49,7 +53,16 @@ pub fn lab(root: &Path, flags: &crate::flags::Lab) -> Result<()> {
         .arg("--ServerApp.port_retries=0")
         .arg(format!("--ServerApp.root_dir={}", mine.display()))
         // In the environment, not the arguments: other users can read a command line.
-        .env("JUPYTER_TOKEN", &token);
+        .env("JUPYTER_TOKEN", &token)
+        // Open tabs are remembered per copy, not in the user's global ~/.jupyter.
+        .env("JUPYTERLAB_WORKSPACES_DIR", mine.join(".workspaces"));
+    if !mine.parent().is_some_and(|p| p.join("helpers").is_dir()) {
+        println!(
+            "lab: warning: {} has no helpers/ beside it, so the notebooks' \
+             `:dep helpers = {{ path = \"../helpers\" }}` will not compile",
+            mine.display()
+        );
+    }
     if flags.no_browser {
         cmd.arg("--no-browser");
     }
@@ -86,6 +99,11 @@ pub fn lab(root: &Path, flags: &crate::flags::Lab) -> Result<()> {
         println!(
             "(your notebooks: {}; stop JupyterLab with Ctrl-C twice)",
             mine.display()
+        );
+    } else {
+        println!(
+            "lab: JupyterLab did not answer on port {port} within 120 s (its log is \
+             above); if it starts later, the address is:\n\n{url}\n"
         );
     }
     let status = child.wait().map_err(|e| format!("JupyterLab: {e}"))?;
@@ -210,16 +228,15 @@ pub fn sync(course: &Path, mine: &Path) -> Result<SyncReport> {
                     write(&base_path, &new)?;
                 }
             }
-            Some(cur) if base.as_deref() == Some(&cur[..]) => {
+            // The course did not change it since it was copied: nothing to do,
+            // whatever the learner did (their outputs stay).
+            Some(_) if base.as_deref() == Some(&new[..]) => {}
+            Some(cur) if base.as_deref().is_some_and(|b| same_sources(b, &cur)) => {
                 write(&cur_path, &new)?;
                 write(&base_path, &new)?;
                 report.updated.push(rel);
             }
-            Some(_) => {
-                if base.as_deref() != Some(&new[..]) {
-                    report.diverged.push(rel);
-                }
-            }
+            Some(_) => report.diverged.push(rel),
         }
     }
     Ok(report)
@@ -246,6 +263,31 @@ fn course_files(course: &Path) -> Result<Vec<PathBuf>> {
     }
     found.sort();
     Ok(found)
+}
+
+/// Whether two files hold the same work: for notebooks, the same cells with the
+/// same sources; for anything else (or a notebook that is not JSON), the same bytes.
+fn same_sources(a: &[u8], b: &[u8]) -> bool {
+    fn cells(bytes: &[u8]) -> Option<Vec<(String, String)>> {
+        let nb: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        nb["cells"]
+            .as_array()?
+            .iter()
+            .map(|cell| {
+                let source = match &cell["source"] {
+                    serde_json::Value::Array(lines) => {
+                        lines.iter().filter_map(|l| l.as_str()).collect()
+                    }
+                    other => other.as_str()?.to_string(),
+                };
+                Some((cell["cell_type"].as_str()?.to_string(), source))
+            })
+            .collect()
+    }
+    match (cells(a), cells(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
 }
 
 fn read(p: &Path) -> Result<Vec<u8>> {
@@ -398,6 +440,46 @@ mod tests {
             reset_one(&course, &mine, Path::new("01-a.ipynb")).unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn a_notebook_only_run_and_saved_still_follows_the_course() {
+        let t = Tmp::new("ran");
+        let (course, mine) = (t.0.join("notebooks"), t.0.join("my-notebooks"));
+        let nb = |src: &str, output: &str| {
+            let version = if output.is_empty() {
+                ""
+            } else {
+                r#", "version": """#
+            };
+            format!(
+                r#"{{"cells": [{{"cell_type": "code", "source": ["{src}"], "outputs": [{output}]}}],
+                   "metadata": {{"language_info": {{"name": "Rust"{version}}}}}}}"#
+            )
+        };
+        put(&course.join("01-a.ipynb"), &nb("let x = 1;", ""));
+        sync(&course, &mine).unwrap();
+        // Opened, run and autosaved: outputs and language_info.version added.
+        put(
+            &mine.join("01-a.ipynb"),
+            &nb("let x = 1;", r#"{"text": "1"}"#),
+        );
+        // The course unchanged: the learner's outputs stay.
+        assert_eq!(sync(&course, &mine).unwrap(), SyncReport::default());
+        assert_eq!(
+            get(&mine.join("01-a.ipynb")),
+            nb("let x = 1;", r#"{"text": "1"}"#)
+        );
+        put(&course.join("01-a.ipynb"), &nb("let x = 2;", ""));
+        let report = sync(&course, &mine).unwrap();
+        assert_eq!(report.updated, [PathBuf::from("01-a.ipynb")], "{report:?}");
+        assert_eq!(get(&mine.join("01-a.ipynb")), nb("let x = 2;", ""));
+        // An edited source is the learner's own.
+        put(&mine.join("01-a.ipynb"), &nb("let x = 42;", ""));
+        put(&course.join("01-a.ipynb"), &nb("let x = 3;", ""));
+        let report = sync(&course, &mine).unwrap();
+        assert_eq!(report.diverged, [PathBuf::from("01-a.ipynb")], "{report:?}");
+        assert_eq!(get(&mine.join("01-a.ipynb")), nb("let x = 42;", ""));
     }
 
     #[test]

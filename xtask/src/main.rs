@@ -301,7 +301,7 @@ fn test(root: &Path, patterns: &[String]) -> Result<()> {
             },
         )?;
         p.step(
-            "browser check: notebooks run in JupyterLab",
+            "browser checks: handouts in print, notebooks in JupyterLab",
             || match browser::check(root, &env)? {
                 Some(said) => Ok(((), said)),
                 None => {
