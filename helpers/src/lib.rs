@@ -36,8 +36,8 @@
 //!   on; pictures as SVG (inline in evcxr), text and Chrome trace JSON.
 //! - [`work`]: workloads: `cpu_spin`, `blocking_io`, the shared "downloads" and a
 //!   local `SlowServer` to download them from over real sockets.
-//! - [`memory`]: resident memory and OS thread count of this process, and the cost
-//!   of spawning N units of work.
+//! - [`memory`]: resident memory, OS thread count and context switches of this
+//!   process, and the cost of spawning N units of work.
 //! - [`table`]: comparison tables rendered as HTML in evcxr and text elsewhere.
 //! - [`prelude`]: what notebooks import with `use helpers::prelude::*;`.
 
@@ -53,8 +53,8 @@ pub mod work;
 pub mod prelude {
     pub use crate::clock::{Stopwatch, fmt_duration, time_async, time_it};
     pub use crate::memory::{
-        SpawnCost, fmt_bytes, measure_spawn, os_thread_count, os_thread_names,
-        resident_bytes,
+        ContextSwitches, SpawnCost, context_switches, fmt_bytes, measure_spawn,
+        os_thread_count, os_thread_names, resident_bytes,
     };
     pub use crate::say;
     pub use crate::table::Table;

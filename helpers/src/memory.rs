@@ -1,4 +1,5 @@
-//! Memory and threads of this process, and what spawning N units costs.
+//! Memory, threads and context switches of this process, and what spawning N
+//! units costs.
 //!
 //! # Resident, not virtual
 //!
@@ -14,9 +15,10 @@
 //!
 //! - Linux: `VmRSS` and `Threads` in `/proc/self/status`. The kernel updates
 //!   the resident count in batches, so it can lag by some hundreds of KiB:
-//!   measure many units at once, not one.
+//!   measure many units at once, not one. Context switches: `getrusage`, from
+//!   the C library every Linux program links.
 //! - macOS: `proc_pidinfo(PROC_PIDTASKINFO)`, which libSystem provides (no
-//!   dependency needed).
+//!   dependency needed). Context switches: not available.
 //! - Elsewhere: `None` ("not available"). Nothing here panics.
 //!
 //! Everything in the process counts: your threads, an async runtime's workers,
@@ -93,6 +95,97 @@ pub fn os_thread_names() -> Option<Vec<String>> {
     os::thread_names()
 }
 
+/// How many times the operating system has taken this process's threads off a
+/// CPU core so far, split by why. Made by [`context_switches`].
+///
+/// A thread that *blocks* (waits for a lock, a channel, `park`, I/O, a
+/// `sleep`) gives its core up: a **voluntary** switch. A thread whose time slice
+/// ends, or that the scheduler interrupts to run a thread it has just woken, or
+/// that calls `sched_yield`, loses it: an **involuntary** switch. Either way the
+/// kernel saved one thread's registers and loaded another's. Switching between
+/// async tasks on one thread is neither: it happens inside the program.
+///
+/// # Examples
+///
+/// ```
+/// use helpers::memory::ContextSwitches;
+/// let before = ContextSwitches { voluntary: 10, involuntary: 3 };
+/// let after = ContextSwitches { voluntary: 25, involuntary: 4 };
+/// let during = after.since(before);
+/// assert_eq!(during, ContextSwitches { voluntary: 15, involuntary: 1 });
+/// assert_eq!(during.total(), 16);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ContextSwitches {
+    /// Switches where a thread blocked and gave its core up.
+    pub voluntary: u64,
+    /// Switches where the scheduler took the core away from a thread that could
+    /// have gone on (time slice over, a woken thread preferred, `sched_yield`).
+    pub involuntary: u64,
+}
+
+impl ContextSwitches {
+    /// Voluntary and involuntary together.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let c = helpers::memory::ContextSwitches { voluntary: 2, involuntary: 1 };
+    /// assert_eq!(c.total(), 3);
+    /// ```
+    pub fn total(&self) -> u64 {
+        self.voluntary + self.involuntary
+    }
+
+    /// The switches counted since `earlier` (each field at least 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use helpers::memory::context_switches;
+    /// if let Some(before) = context_switches() {
+    ///     std::thread::sleep(std::time::Duration::from_millis(5)); // blocks
+    ///     let during = context_switches().unwrap().since(before);
+    ///     assert!(during.voluntary >= 1, "sleeping gives the core up");
+    /// }
+    /// ```
+    pub fn since(&self, earlier: ContextSwitches) -> ContextSwitches {
+        ContextSwitches {
+            voluntary: self.voluntary.saturating_sub(earlier.voluntary),
+            involuntary: self.involuntary.saturating_sub(earlier.involuntary),
+        }
+    }
+}
+
+/// The context switches of all this process's threads so far, including threads
+/// that have ended; `None` where not available (only Linux tells us).
+///
+/// Read it before and after a piece of work and take the difference with
+/// [`ContextSwitches::since`]. Every thread of the process counts, so a few
+/// switches of threads that have nothing to do with the work (a runtime's idle
+/// worker, the notebook's own threads) can be in the difference.
+///
+/// On Linux this is `getrusage(RUSAGE_SELF)`: `ru_nvcsw` and `ru_nivcsw`, which
+/// the kernel sums over all the process's threads, live and ended
+/// (`/proc/self/status` would count the main thread only). Elsewhere the course
+/// does not read them (macOS has `getrusage` too, but the course is checked on
+/// Linux only), so it answers `None`.
+///
+/// # Examples
+///
+/// ```
+/// use helpers::memory::context_switches;
+/// match context_switches() {
+///     Some(c) => println!("{} voluntary, {} involuntary", c.voluntary, c.involuntary),
+///     None => println!("context switches: not available"),
+/// }
+/// # #[cfg(target_os = "linux")]
+/// # assert!(context_switches().is_some());
+/// ```
+pub fn context_switches() -> Option<ContextSwitches> {
+    os::context_switches()
+}
+
 #[cfg(target_os = "linux")]
 mod os {
     /// A field of `/proc/self/status`, such as `VmRSS:  12345 kB`.
@@ -121,6 +214,41 @@ mod os {
         }
         names.sort();
         Some(names)
+    }
+
+    /// `struct rusage` from `<sys/resource.h>`: two `struct timeval` (two
+    /// `long`s each), then fourteen `long`s, of which `ru_nvcsw` and `ru_nivcsw`
+    /// are the last two.
+    #[repr(C)]
+    #[derive(Default)]
+    struct Rusage {
+        utime: [std::ffi::c_long; 2],
+        stime: [std::ffi::c_long; 2],
+        longs: [std::ffi::c_long; 14],
+    }
+
+    // On 64-bit Linux the kernel's `struct rusage` is 144 bytes: a wrong
+    // declaration fails to compile instead of reading the wrong fields.
+    #[cfg(target_pointer_width = "64")]
+    const _: () = assert!(std::mem::size_of::<Rusage>() == 144);
+
+    const RUSAGE_SELF: std::ffi::c_int = 0;
+
+    unsafe extern "C" {
+        /// From the C library (glibc or musl).
+        fn getrusage(who: std::ffi::c_int, usage: *mut Rusage) -> std::ffi::c_int;
+    }
+
+    pub(super) fn context_switches() -> Option<super::ContextSwitches> {
+        let mut usage = Rusage::default();
+        // SAFETY: `usage` is a valid, writable `struct rusage`, the only memory
+        // the call writes.
+        let ok = unsafe { getrusage(RUSAGE_SELF, &raw mut usage) } == 0;
+        let [.., voluntary, involuntary] = usage.longs;
+        ok.then(|| super::ContextSwitches {
+            voluntary: u64::try_from(voluntary).unwrap_or(0),
+            involuntary: u64::try_from(involuntary).unwrap_or(0),
+        })
     }
 }
 
@@ -202,6 +330,10 @@ mod os {
     pub(super) fn thread_names() -> Option<Vec<String>> {
         None
     }
+
+    pub(super) fn context_switches() -> Option<super::ContextSwitches> {
+        None
+    }
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
@@ -215,6 +347,10 @@ mod os {
     }
 
     pub(super) fn thread_names() -> Option<Vec<String>> {
+        None
+    }
+
+    pub(super) fn context_switches() -> Option<super::ContextSwitches> {
         None
     }
 }
@@ -479,6 +615,24 @@ mod tests {
         assert!(during.windows(2).all(|w| w[0] <= w[1]), "sorted");
         drop(tx);
         t.join().unwrap().unwrap_err();
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn context_switches_count_threads_that_have_ended() {
+        let before = context_switches().unwrap();
+        std::thread::spawn(|| {
+            for _ in 0..3 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        })
+        .join()
+        .unwrap();
+        let during = context_switches().unwrap().since(before);
+        assert!(
+            during.voluntary >= 3,
+            "three sleeps, three blocks: {during:?}"
+        );
     }
 
     #[test]
