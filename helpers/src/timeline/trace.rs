@@ -96,23 +96,30 @@ impl Snapshot {
         out
     }
 
-    /// Writes [`to_chrome_trace`](Snapshot::to_chrome_trace) to a file; open it at
-    /// <https://ui.perfetto.dev>.
+    /// Writes [`to_chrome_trace`](Snapshot::to_chrome_trace) to a file, creating
+    /// its folder if needed (a notebook writes into `../target/timelines/`, which a
+    /// fresh clone does not have); open it at <https://ui.perfetto.dev>.
     ///
     /// # Errors
     ///
-    /// Any error from creating or writing the file.
+    /// Any error from creating the folder or writing the file.
     ///
     /// # Examples
     ///
     /// ```
     /// let tl = helpers::timeline::Timeline::new();
     /// drop(tl.span("work"));
-    /// let path = std::env::temp_dir().join("helpers_doc_timeline.trace.json");
+    /// let dir = std::env::temp_dir().join(format!("helpers_doc_{}", std::process::id()));
+    /// let path = dir.join("timelines").join("work.trace.json");
     /// tl.snapshot().write_chrome_trace(&path).unwrap();
     /// assert!(std::fs::read_to_string(&path).unwrap().contains("\"ph\":\"X\""));
+    /// std::fs::remove_dir_all(dir).unwrap();
     /// ```
     pub fn write_chrome_trace(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        let path = path.as_ref();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
         std::fs::write(path, self.to_chrome_trace())
     }
 }
