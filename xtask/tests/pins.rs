@@ -155,3 +155,74 @@ fn every_notebook_deps_the_pinned_lines() {
         "only {checked} pinned :dep lines found: is the scan broken?"
     );
 }
+
+/// `(NN, minutes)` of each map row `| [NN · title](...NN-slug.ipynb) | ... | M |`
+/// (or `| M min |` in the teacher's guide) found in `text`.
+fn map_minutes(text: &str) -> BTreeMap<String, u64> {
+    text.lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("| [")?;
+            let nn = rest.get(..2)?.to_string();
+            nn.chars().all(|c| c.is_ascii_digit()).then_some(())?;
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let minutes = cells
+                .iter()
+                .rev()
+                .find_map(|c| c.trim_end_matches(" min").parse::<u64>().ok())?;
+            Some((nn, minutes))
+        })
+        .collect()
+}
+
+#[test]
+fn every_map_gives_each_notebook_its_own_minutes() {
+    let mut wanted = BTreeMap::new();
+    for nb in all_notebooks() {
+        if nb.parent() != Some(&root().join("notebooks")) {
+            continue;
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&nb).unwrap()).unwrap();
+        let name = nb.file_name().unwrap().to_string_lossy().to_string();
+        let minutes = json["metadata"]["course"]["minutes"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name}: no metadata course.minutes"));
+        wanted.insert(name[..2].to_string(), minutes);
+    }
+    let start_here: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("notebooks/00-start-here.ipynb"))
+            .unwrap(),
+    )
+    .unwrap();
+    let start_here_text: String = start_here["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["source"].as_array().unwrap().iter())
+        .filter_map(|l| l.as_str())
+        .collect();
+    for (map, text) in [
+        (
+            "README.md",
+            std::fs::read_to_string(root().join("README.md")).unwrap(),
+        ),
+        (
+            "notebooks/README.md",
+            std::fs::read_to_string(root().join("notebooks/README.md")).unwrap(),
+        ),
+        ("00-start-here.ipynb", start_here_text),
+    ] {
+        let found = map_minutes(&text);
+        for (nn, minutes) in &wanted {
+            // 00 does not list itself with a link.
+            if map == "00-start-here.ipynb" && nn == "00" {
+                continue;
+            }
+            assert_eq!(
+                found.get(nn),
+                Some(minutes),
+                "{map}: notebook {nn} should take {minutes} minutes, as its metadata says"
+            );
+        }
+    }
+}
