@@ -14,7 +14,7 @@
 //! `target/kernel/src/`, `git apply` patches them, and `cargo install --locked`
 //! builds the result with the lock file the release shipped.
 
-use crate::{Result, output, run, show};
+use crate::{Result, captured, output, run, show};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -98,19 +98,15 @@ fn patched_sources(root: &Path) -> Result<PathBuf> {
         .arg(&patch)
         .current_dir(&dir)
         .env("GIT_CEILING_DIRECTORIES", root.join("target/kernel"));
-    let shown = show(&cmd);
-    let out = cmd.output().map_err(|e| {
-        format!("could not start `{shown}` ({e}): the kernel is patched with git")
-    })?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} no longer applies to evcxr_jupyter {EVCXR_VERSION}:\n{}\n\
+    captured(&mut cmd, "").map_err(|e| {
+        format!(
+            "{} no longer applies to evcxr_jupyter {EVCXR_VERSION} (or git is \
+             missing: the kernel is patched with git):\n{e}\n\
              Rebase the patch on the new sources (see its header), or pin the \
              version it was made for in xtask/src/kernel.rs.",
-            patch.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
+            patch.display()
+        )
+    })?;
     let built = dir.join(format!("evcxr_jupyter-{EVCXR_VERSION}"));
     let manifest = fs::read_to_string(built.join("Cargo.toml")).unwrap_or_default();
     if !manifest.contains(&format!("version = \"{}\"", kernel_version())) {
@@ -145,16 +141,9 @@ fn upstream_sources(root: &Path) -> Result<(PathBuf, PathBuf)> {
     cmd.args(["metadata", "--format-version", "1", "--manifest-path"])
         .arg(probe.join("Cargo.toml"));
     let shown = show(&cmd);
-    let out = cmd
-        .output()
-        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "`{shown}` failed (cargo could not fetch evcxr_jupyter {EVCXR_VERSION}):\n{}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout)
+    let why = format!(" (cargo could not fetch evcxr_jupyter {EVCXR_VERSION})");
+    let stdout = captured(&mut cmd, &why)?;
+    let meta: serde_json::Value = serde_json::from_slice(&stdout)
         .map_err(|e| format!("`{shown}` printed something that is not JSON: {e}"))?;
     let folder = |name: &str| -> Result<PathBuf> {
         meta["packages"]

@@ -146,6 +146,32 @@ pub(crate) fn output(cmd: &mut Command) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Runs a command and returns its stdout; an error names the command and what it
+/// said on stderr, after `why` (what its failure means for the learner).
+pub(crate) fn captured(cmd: &mut Command, why: &str) -> Result<Vec<u8>> {
+    let shown = show(cmd);
+    let out = cmd
+        .output()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(format!(
+            "`{shown}` failed{why}:\n{}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// Writes `value` as pretty JSON with a final newline, making its folder.
+pub(crate) fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let pretty = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    fs::write(path, pretty + "\n").map_err(|e| format!("{}: {e}", path.display()))
+}
+
 pub(crate) fn show(cmd: &Command) -> String {
     let mut s = cmd.get_program().to_string_lossy().into_owned();
     for a in cmd.get_args() {

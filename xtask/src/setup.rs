@@ -16,7 +16,7 @@
 //! Each step first checks whether it is already done, so a second run only looks.
 
 use crate::kernel;
-use crate::{Progress, Result, output, run, show};
+use crate::{Progress, Result, captured, output, run, write_json};
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -170,27 +170,18 @@ pub fn setup(root: &Path) -> Result<Env> {
         }
         changed = true;
         // evcxr writes its kernelspec under $JUPYTER_PATH when that is set.
-        let mut cmd = Command::new(&evcxr);
-        cmd.arg("--install").env("JUPYTER_PATH", &data);
-        let shown = show(&cmd);
-        let out = cmd
-            .output()
-            .map_err(|e| format!("could not start `{shown}`: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "`{shown}` failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
+        captured(
+            Command::new(&evcxr)
+                .arg("--install")
+                .env("JUPYTER_PATH", &data),
+            "",
+        )?;
         let text = fs::read_to_string(&spec)
             .map_err(|e| format!("{}: {e}", spec.display()))?;
         let mut written: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| format!("{}: not JSON: {e}", spec.display()))?;
         written["env"] = kernel_env();
-        let pretty =
-            serde_json::to_string_pretty(&written).map_err(|e| e.to_string())?;
-        fs::write(&spec, pretty + "\n")
-            .map_err(|e| format!("{}: {e}", spec.display()))?;
+        write_json(&spec, &written)?;
         Ok(((), format!("written to {}", spec.display())))
     })?;
 
@@ -222,14 +213,7 @@ pub fn setup(root: &Path) -> Result<Env> {
         for (k, v) in wanted.as_object().unwrap() {
             entry[k] = v.clone();
         }
-        if let Some(dir) = file.parent() {
-            fs::create_dir_all(dir)
-                .map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        let pretty =
-            serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
-        fs::write(&file, pretty + "\n")
-            .map_err(|e| format!("{}: {e}", file.display()))?;
+        write_json(&file, &settings)?;
         Ok(((), format!("written to {}", file.display())))
     })?;
 
