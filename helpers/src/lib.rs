@@ -54,7 +54,7 @@ pub mod prelude {
     pub use crate::clock::{Stopwatch, fmt_duration, time_async, time_it};
     pub use crate::memory::{
         ContextSwitches, SpawnCost, context_switches, fmt_bytes, measure_spawn,
-        os_thread_count, os_thread_names, resident_bytes,
+        not_available, or_na, os_thread_count, os_thread_names, resident_bytes,
     };
     pub use crate::say;
     pub use crate::table::Table;

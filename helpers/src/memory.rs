@@ -18,8 +18,23 @@
 //!   measure many units at once, not one. Context switches: `getrusage`, from
 //!   the C library every Linux program links.
 //! - macOS: `proc_pidinfo(PROC_PIDTASKINFO)`, which libSystem provides (no
-//!   dependency needed). Context switches: not available.
+//!   dependency needed). Thread names and context switches: not available.
+//! - Windows: the process's working set (`K32GetProcessMemoryInfo`, Windows'
+//!   name for the resident set) and a thread snapshot
+//!   (`CreateToolhelp32Snapshot`) filtered by this process; names from
+//!   `GetThreadDescription` (Windows 10 1607 and later; a thread without one
+//!   is `"unnamed"`), all from kernel32, which every Windows program links.
+//!   Context switches: not available.
 //! - Elsewhere: `None` ("not available"). Nothing here panics.
+//!
+//! # "Not available", on purpose
+//!
+//! Every figure is an `Option`, and a notebook prints [`not_available`] and
+//! skips the asserts that need a figure it does not have. To check that path
+//! on a machine that has every figure, set the environment variable
+//! `COURSE_FIGURES=none` before starting the kernel (or the program): every
+//! function here then answers `None`, as on a system that cannot tell. The
+//! course's test runs the notebooks that way too.
 //!
 //! Everything in the process counts: your threads, an async runtime's workers,
 //! and a [`SlowServer`](crate::work::SlowServer)'s two threads.
@@ -41,6 +56,9 @@ use std::time::{Duration, Instant};
 /// # assert!(resident_bytes().unwrap() > 100 * 1024);
 /// ```
 pub fn resident_bytes() -> Option<u64> {
+    if forced_off() {
+        return None;
+    }
     os::resident_bytes()
 }
 
@@ -59,14 +77,19 @@ pub fn resident_bytes() -> Option<u64> {
 /// }
 /// ```
 pub fn os_thread_count() -> Option<usize> {
+    if forced_off() {
+        return None;
+    }
     os::thread_count()
 }
 
 /// The names of this process's OS threads, sorted; `None` where not available
-/// (this reads `/proc/self/task`, so Linux only).
+/// (Linux reads `/proc/self/task`, Windows asks each thread for its
+/// description; macOS: not available).
 ///
 /// Linux keeps at most 15 bytes of a thread's name, and a thread started
-/// without a name carries its process's name. Use it to see *which* threads a
+/// without a name carries its process's name; on Windows a thread without a
+/// name is `"unnamed"`. Use it to see *which* threads a
 /// runtime started: compare the list before and after.
 ///
 /// # Examples
@@ -92,6 +115,9 @@ pub fn os_thread_count() -> Option<usize> {
 /// t.join().unwrap().unwrap_err();
 /// ```
 pub fn os_thread_names() -> Option<Vec<String>> {
+    if forced_off() {
+        return None;
+    }
     os::thread_names()
 }
 
@@ -168,8 +194,9 @@ impl ContextSwitches {
 /// On Linux this is `getrusage(RUSAGE_SELF)`: `ru_nvcsw` and `ru_nivcsw`, which
 /// the kernel sums over all the process's threads, live and ended
 /// (`/proc/self/status` would count the main thread only). Elsewhere the course
-/// does not read them (macOS has `getrusage` too, but the course is checked on
-/// Linux only), so it answers `None`.
+/// does not read them (macOS has `getrusage` too, but nobody has checked what
+/// it counts there; Windows keeps switches per thread only, and forgets those
+/// of ended threads), so it answers `None`.
 ///
 /// # Examples
 ///
@@ -183,7 +210,64 @@ impl ContextSwitches {
 /// # assert!(context_switches().is_some());
 /// ```
 pub fn context_switches() -> Option<ContextSwitches> {
+    if forced_off() {
+        return None;
+    }
     os::context_switches()
+}
+
+/// The environment variable that turns every figure off: `COURSE_FIGURES=none`.
+pub const FIGURES_ENV: &str = "COURSE_FIGURES";
+
+/// Whether `COURSE_FIGURES=none` asks every figure to be "not available".
+///
+/// Read at every call, not once: each evcxr cell links its own copy of this
+/// crate, so a cached value would not outlive a cell anyway, and reading one
+/// variable costs well under a microsecond next to the figures themselves.
+fn forced_off() -> bool {
+    std::env::var_os(FIGURES_ENV).is_some_and(|v| v == "none")
+}
+
+/// The line a notebook prints where a figure is not available, and why: on
+/// this system helpers cannot read it, or `COURSE_FIGURES=none` turned it off.
+///
+/// # Examples
+///
+/// ```
+/// use helpers::memory::{not_available, os_thread_count};
+/// match os_thread_count() {
+///     Some(n) => println!("{n} OS threads"),
+///     None => println!("{}", not_available("OS thread count")),
+/// }
+/// let line = not_available("resident memory");
+/// assert!(line.starts_with("resident memory: not available"), "{line}");
+/// ```
+pub fn not_available(figure: &str) -> String {
+    if forced_off() {
+        format!(
+            "{figure}: not available (turned off by {FIGURES_ENV}=none, to test that path)"
+        )
+    } else {
+        format!(
+            "{figure}: not available on {} (helpers cannot read it there), so the \
+             checks that need it are skipped",
+            std::env::consts::OS
+        )
+    }
+}
+
+/// A figure that may be missing, for a printed line: its value, or `n/a`
+/// (the word tables use for the same thing).
+///
+/// # Examples
+///
+/// ```
+/// use helpers::memory::or_na;
+/// assert_eq!(or_na(Some(3)), "3");
+/// assert_eq!(or_na(None::<usize>), "n/a");
+/// ```
+pub fn or_na<T: fmt::Display>(figure: Option<T>) -> String {
+    figure.map_or_else(|| "n/a".to_string(), |v| v.to_string())
 }
 
 #[cfg(target_os = "linux")]
@@ -336,7 +420,14 @@ mod os {
     }
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+// The pure parts (UTF-16 names, filtering a snapshot) are tested on every
+// system; the calls into Windows compile on Windows only.
+#[cfg(any(windows, test))]
+pub(crate) mod windows;
+#[cfg(windows)]
+use self::windows as os;
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 mod os {
     pub(super) fn resident_bytes() -> Option<u64> {
         None

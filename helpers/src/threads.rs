@@ -22,7 +22,7 @@ pub struct ThreadInfo {
     /// The OS thread id on Linux (`gettid`), otherwise a per-process stand-in.
     pub os_id: u64,
     /// The thread's name: its Rust name if it has one, `main` for the process's
-    /// main thread (recognised on Linux and macOS), otherwise `unnamed`.
+    /// main thread (recognised on Linux, macOS and Windows), otherwise `unnamed`.
     pub name: String,
 }
 
@@ -90,18 +90,27 @@ fn os_thread_id() -> (u64, bool) {
     (fallback_id(), pthread_main_np() != 0)
 }
 
+/// Returns `(os thread id, is this the process's main thread)`: Windows does
+/// not mark its main thread, so this is the thread created first.
+#[cfg(windows)]
+fn os_thread_id() -> (u64, bool) {
+    crate::memory::windows::current_thread()
+}
+
 /// Returns `(os thread id, is this the process's main thread)`: never `true`
 /// here, the main thread is not recognised.
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 fn os_thread_id() -> (u64, bool) {
     (fallback_id(), false)
 }
 
 /// Whether [`os_thread_id`] can tell the main thread; where it cannot, thread
 /// numbers simply follow first appearance, from `T1`.
-const KNOWS_MAIN: bool = cfg!(any(target_os = "linux", target_os = "macos"));
+const KNOWS_MAIN: bool =
+    cfg!(any(target_os = "linux", target_os = "macos", windows));
 
 /// A per-process number for the calling thread, from std's `ThreadId`.
+#[cfg(not(windows))]
 fn fallback_id() -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();

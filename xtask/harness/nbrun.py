@@ -17,7 +17,10 @@ A notebook fails when:
 - the kernel is not the course's build (`--expect-kernel VERSION`): only that build
   sends all of a cell's output before it says the cell is done (evcxr/evcxr#353), so
   with another one a failed `assert!` could pass unseen;
-- a cell tagged `raises-exception` does NOT raise or panic;
+- a cell tagged `raises-exception` does NOT raise or panic, raises something else than
+  its cell metadata `{"course": {"raises": "..."}}` says (words of the error or panic
+  message, or an error code such as `E0499`), or does not say what it raises: any
+  error would otherwise keep such a cell green, even one it was not written for;
 - a cell runs past its timeout (default 120 s; notebook metadata
   `{"course": {"cell_timeout": 30}}` lowers it). The kernel's whole process group
   is then killed, so no evcxr process outlives its notebook.
@@ -42,7 +45,9 @@ KERNEL_NAME = "rust"
 
 # Cell metadata a source notebook may carry. Anything else (execution timings,
 # "collapsed", "scrolled", ids of a particular machine) is noise in a diff.
-ALLOWED_CELL_METADATA = {"tags", "editable", "deletable", "slideshow", "jupyter"}
+# "course" carries the course's own cell metadata: {"raises": "E0499"} says what a
+# cell tagged raises-exception must raise.
+ALLOWED_CELL_METADATA = {"tags", "editable", "deletable", "slideshow", "jupyter", "course"}
 ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info", "course"}
 ALLOWED_LANGUAGE_INFO = {"name", "file_extension", "mimetype", "pygment_lexer",
                          "codemirror_mode"}
@@ -183,14 +188,27 @@ def raised_of(cell) -> str | None:
     return raised
 
 
+def expected_raise(cell) -> str | None:
+    """What a cell tagged raises-exception says it raises (cell metadata course.raises)."""
+    said = cell.get("metadata", {}).get("course", {}).get("raises")
+    return said if isinstance(said, str) and said.strip() else None
+
+
 def judge_cell(index: int, cell) -> list[Problem]:
     """Reads a cell's outputs after it ran and says what went wrong, if anything."""
     raised = raised_of(cell)
     expects = "raises-exception" in tags_of(cell)
-    if expects and raised is None:
+    if not expects:
+        return [] if raised is None else [Problem(index, f"{raised}  [{first_line(cell.source)}]")]
+    if raised is None:
         return [Problem(index, "tagged raises-exception but raised nothing and did not panic")]
-    if not expects and raised is not None:
-        return [Problem(index, f"{raised}  [{first_line(cell.source)}]")]
+    expected = expected_raise(cell)
+    if expected is None:
+        return [Problem(index, "tagged raises-exception but does not say what it raises "
+                               '(cell metadata {"course": {"raises": "..."}})')]
+    everything = ANSI_RE.sub("", "\n".join(output_text(o) for o in cell.get("outputs", [])))
+    if expected not in everything:
+        return [Problem(index, f"should raise {expected!r}, but raised {raised}")]
     return []
 
 

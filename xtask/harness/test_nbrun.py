@@ -30,6 +30,10 @@ EXPECTED = {
     "hang": (False, [(2, "timed out after 8 s")]),
     "committed_outputs": (False, [(2, "carries outputs"), (2, "execution count")]),
     "raises_nothing": (False, [(2, "raises-exception but raised nothing")]),
+    "raises_other": (False, [(2, "should raise 'E0499', but raised error"),
+                             (3, "does not say what it raises"),
+                             (4, "should raise 'no reactor running', but raised panic: "
+                                 "something else broke")]),
     "late_panic": (False, [(4, "panic"), (4, "late panic from a thread the cell did not")]),
     "late_panic_last": (False, [(None, "after the last cell: panic"),
                                 (None, "late panic after the last cell")]),

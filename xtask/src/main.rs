@@ -304,13 +304,14 @@ fn test(root: &Path, patterns: &[String]) -> Result<()> {
             Ok(((), kernel::check_patch(root)?))
         })?;
         p.step(
-            "harness tests: fixtures, handouts, lab, exercise cheats",
+            "harness tests: fixtures, handouts, lab, exercise cheats, figures off",
             || {
                 for tests in [
                     "test_nbrun.py",
                     "test_handouts.py",
                     "test_lab.py",
                     "test_cheats.py",
+                    "test_figures_off.py",
                 ] {
                     run(python(&env).current_dir(root).arg(harness.join(tests)))?;
                 }
