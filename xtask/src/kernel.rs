@@ -14,10 +14,12 @@
 //! `target/kernel/src/`, `git apply` patches them, and `cargo install --locked`
 //! builds the result with the lock file the release shipped.
 
-use crate::{Result, captured, output, run, show};
+use crate::{Result, captured, output, show};
 use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The evcxr_jupyter release the course builds on.
 pub const EVCXR_VERSION: &str = "0.22.0";
@@ -25,7 +27,7 @@ pub const EVCXR_VERSION: &str = "0.22.0";
 /// Which revision of the course's patch; the patched kernel reports
 /// `EVCXR_VERSION+PATCH_TAG` as its version. Bump it with every patch change, so
 /// `setup` rebuilds the kernel.
-pub const PATCH_TAG: &str = "course.3";
+pub const PATCH_TAG: &str = "course.4";
 
 /// The version the course's kernel reports (`evcxr_jupyter --version`, and
 /// `implementation_version` in Jupyter's kernel info).
@@ -48,11 +50,154 @@ pub fn installed_version(bin: &Path) -> Option<String> {
 }
 
 /// Builds and installs the patched kernel into cargo's bin folder.
+///
+/// Cargo's own output (about 400 `Compiling` lines) goes to
+/// `target/kernel/install.log`; the learner sees one line every few seconds
+/// (crates compiled out of the total, time so far), and on failure the log's
+/// path and its last lines.
 pub fn install(root: &Path) -> Result<()> {
     let src = patched_sources(root)?;
-    run(crate::cargo()
-        .args(["install", "--locked", "--force", "--path"])
-        .arg(&src))
+    let total = crates_to_build(&src);
+    let log_path = root.join("target/kernel/install.log");
+    let mut log = fs::File::create(&log_path)
+        .map_err(|e| format!("{}: {e}", log_path.display()))?;
+    let mut cmd = crate::cargo();
+    cmd.args([
+        "install", "--locked", "--force", "--color", "never", "--path",
+    ])
+    .arg(&src)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let shown = show(&cmd);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    // Cargo writes its progress to stderr; stdout stays (almost) empty, and
+    // is drained on its own thread so that the child never blocks on it.
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let drain = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = BufReader::new(stdout).read_to_string(&mut rest);
+        rest
+    });
+    let start = Instant::now();
+    let mut progress = Progress::new(total);
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let mut tail: Vec<String> = Vec::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.map_err(|e| format!("reading cargo's output: {e}"))?;
+        let _ = writeln!(log, "{line}");
+        if let Some(said) = progress.saw(&line, start.elapsed()) {
+            println!("      {said}");
+        }
+        tail.push(line);
+        if tail.len() > 30 {
+            tail.remove(0);
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for `{shown}`: {e}"))?;
+    let _ = writeln!(log, "{}", drain.join().unwrap_or_default());
+    if status.success() {
+        println!("      {}", progress.done(start.elapsed()));
+        Ok(())
+    } else {
+        Err(format!(
+            "`{shown}` failed ({status}); its last lines:\n{}\nThe whole log: {}",
+            tail.join("\n"),
+            log_path.display()
+        ))
+    }
+}
+
+/// How many packages `cargo install` will compile for the kernel: the distinct
+/// packages of `cargo tree` for this machine (`None` if it cannot tell).
+fn crates_to_build(src: &Path) -> Option<usize> {
+    let tree = output(
+        crate::cargo()
+            .args([
+                "tree",
+                "--locked",
+                "--prefix",
+                "none",
+                "--edges",
+                "normal,build",
+            ])
+            .current_dir(src),
+    )?;
+    let mut names: Vec<&str> = tree
+        .lines()
+        .map(|l| l.trim_end_matches(" (*)").trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    Some(names.len())
+}
+
+/// Turns cargo's `Compiling ...` lines into a short line every few seconds.
+struct Progress {
+    total: Option<usize>,
+    compiled: usize,
+    last_said: Option<Duration>,
+}
+
+impl Progress {
+    /// How often a line is printed at most.
+    const EVERY: Duration = Duration::from_secs(5);
+
+    fn new(total: Option<usize>) -> Progress {
+        Progress {
+            total,
+            compiled: 0,
+            last_said: None,
+        }
+    }
+
+    /// Counts one line of cargo's output; returns a line to print when it is time.
+    fn saw(&mut self, line: &str, elapsed: Duration) -> Option<String> {
+        if !line.trim_start().starts_with("Compiling ") {
+            return None;
+        }
+        self.compiled += 1;
+        let due = self
+            .last_said
+            .is_none_or(|last| elapsed >= last + Self::EVERY);
+        due.then(|| {
+            self.last_said = Some(elapsed);
+            self.line(elapsed)
+        })
+    }
+
+    fn line(&self, elapsed: Duration) -> String {
+        let of = match self.total {
+            // A crate the tree did not predict must not print "301 of 300".
+            Some(total) => {
+                format!("{}/{} crates", self.compiled, total.max(self.compiled))
+            }
+            None => format!("{} crates", self.compiled),
+        };
+        format!("building the kernel: {of}, {}", clock(elapsed))
+    }
+
+    fn done(&self, elapsed: Duration) -> String {
+        format!(
+            "built the kernel: {} crates in {}",
+            self.compiled,
+            clock(elapsed)
+        )
+    }
+}
+
+/// `7 s`, `2 min 05 s`.
+fn clock(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{s} s")
+    } else {
+        format!("{} min {:02} s", s / 60, s % 60)
+    }
 }
 
 /// Proves the patch still applies to the pinned release (for `cargo xtask test`).
@@ -183,6 +328,38 @@ mod tests {
             .parent()
             .unwrap()
             .to_path_buf()
+    }
+
+    #[test]
+    fn progress_is_one_line_every_few_seconds_out_of_the_total() {
+        let mut p = Progress::new(Some(3));
+        let at = Duration::from_secs;
+        assert_eq!(
+            p.saw("   Downloaded foo v1.0.0", at(0)),
+            None,
+            "only Compiling counts"
+        );
+        assert_eq!(
+            p.saw("   Compiling libc v0.2.1", at(1)).as_deref(),
+            Some("building the kernel: 1/3 crates, 1 s"),
+            "the first crate says so at once"
+        );
+        assert_eq!(p.saw("   Compiling syn v2.0.0", at(3)), None, "too soon");
+        assert_eq!(
+            p.saw("   Compiling serde v1.0.0", at(6)).as_deref(),
+            Some("building the kernel: 3/3 crates, 6 s")
+        );
+        assert_eq!(
+            p.saw("   Compiling evcxr v0.22.0", at(125)).as_deref(),
+            Some("building the kernel: 4/4 crates, 2 min 05 s"),
+            "never more done than the total"
+        );
+        assert_eq!(p.done(at(130)), "built the kernel: 4 crates in 2 min 10 s");
+        let mut unknown = Progress::new(None);
+        assert_eq!(
+            unknown.saw("Compiling a v1", at(0)).as_deref(),
+            Some("building the kernel: 1 crates, 0 s")
+        );
     }
 
     #[test]

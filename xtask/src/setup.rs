@@ -116,7 +116,8 @@ pub fn setup(root: &Path) -> Result<Env> {
         }
         changed = true;
         println!(
-            "      patching and building evcxr_jupyter (about 12 minutes on 2 cores)"
+            "      patching and building evcxr_jupyter: about 7 minutes on an idle \
+             2-core machine, more on a busy one (cargo's log: target/kernel/install.log)"
         );
         kernel::install(root)?;
         match kernel::installed_version(&bin) {
