@@ -22,7 +22,9 @@ A notebook fails when:
   message, or an error code such as `E0499`), or does not say what it raises: any
   error would otherwise keep such a cell green, even one it was not written for;
 - a cell runs past its timeout (default 120 s; notebook metadata
-  `{"course": {"cell_timeout": 30}}` lowers it). The kernel's whole process group
+  `{"course": {"cell_timeout": 30}}` lowers it), or the notebook as a whole past its
+  own (default 600 s; `"notebook_timeout"`), so many slow cells cannot add up to a
+  stuck run. The kernel's whole process group (its id read when the kernel started)
   is then killed, so no evcxr process outlives its notebook.
 
 It prints one line per notebook with its wall time, then `N passed, N failed`.
@@ -41,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_CELL_TIMEOUT = 120
+DEFAULT_NOTEBOOK_TIMEOUT = 600
 KERNEL_NAME = "rust"
 
 # Cell metadata a source notebook may carry. Anything else (execution timings,
@@ -79,6 +82,7 @@ class Result:
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
     kernel_pid: int | None = None
+    kernel_pgid: int | None = None
     note: str = ""
 
     @property
@@ -212,12 +216,22 @@ def judge_cell(index: int, cell) -> list[Problem]:
     return []
 
 
-def kill_group(pid: int | None) -> None:
-    """Makes sure no process of the kernel's session survives its notebook."""
-    if pid is None or not hasattr(os, "killpg"):
-        return
+def process_group(pid: int | None) -> int | None:
+    """The process group of the kernel, read while it runs (None where unknown)."""
+    if pid is None or not hasattr(os, "getpgid"):
+        return None
     try:
-        os.killpg(pid, signal.SIGKILL)  # jupyter_client starts kernels in a new session
+        return os.getpgid(pid)
+    except (ProcessLookupError, PermissionError):
+        return None
+
+
+def kill_group(pgid: int | None) -> None:
+    """Makes sure no process of the kernel's session survives its notebook."""
+    if pgid is None or not hasattr(os, "killpg") or pgid == os.getpgid(0):
+        return  # never our own group
+    try:
+        os.killpg(pgid, signal.SIGKILL)  # jupyter_client starts kernels in a new session
     except (ProcessLookupError, PermissionError):
         pass
 
@@ -296,6 +310,8 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
         result.problems.append(Problem(None, f"an exercise needs a code cell tagged {CHECK_TAG}"))
     course = nb.metadata.get("course", {})
     timeout = int(course.get("cell_timeout", DEFAULT_CELL_TIMEOUT))
+    budget = int(course.get("notebook_timeout", DEFAULT_NOTEBOOK_TIMEOUT))
+    deadline = start + budget
     client = NotebookClient(
         nb,
         kernel_name=kernel_name,
@@ -310,6 +326,7 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
         with client.setup_kernel():
             prov = getattr(client.km, "provisioner", None)
             result.kernel_pid = getattr(prov, "pid", None)
+            result.kernel_pgid = process_group(result.kernel_pid)
             if expect_kernel is not None:
                 found = kernel_version(client)
                 if found != expect_kernel:
@@ -323,12 +340,19 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
                 if cell.cell_type != "code":
                     continue
                 is_check = exercise and CHECK_TAG in tags_of(cell)
+                left = deadline - time.monotonic()
+                # A cell gets its own timeout, or what is left of the notebook's.
+                client.timeout = max(1, min(timeout, int(left)))
                 try:
+                    if left <= 0:
+                        raise CellTimeoutError("no time left")
                     client.execute_cell(cell, i)
                 except CellTimeoutError:
+                    why = (f"timed out after {timeout} s" if client.timeout == timeout and left > 0
+                           else f"ran past the notebook's {budget} s")
                     result.problems.append(Problem(
-                        i + 1, f"timed out after {timeout} s (a hang, a deadlock or"
-                               f" starvation?)  [{first_line(cell.source)}]"))
+                        i + 1, f"{why} (a hang, a deadlock or starvation?)"
+                               f"  [{first_line(cell.source)}]"))
                     reached_end = False
                     break
                 except DeadKernelError as e:
@@ -358,7 +382,7 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
     except Exception as e:  # noqa: BLE001 - report, never crash the whole run
         result.problems.append(Problem(None, f"could not run: {type(e).__name__}: {e}"))
     finally:
-        kill_group(result.kernel_pid)
+        kill_group(result.kernel_pgid)
     if exercise and not result.note and not result.problems:
         result.problems.append(Problem(None, "never reached its check cell"))
     result.seconds = time.monotonic() - start

@@ -28,6 +28,9 @@ EXPECTED = {
     "compile_error": (False, [(3, "error")]),
     "failing_assert": (False, [(3, "panic"), (3, "arithmetic is broken: 3")]),
     "hang": (False, [(2, "timed out after 8 s")]),
+    # Which cell runs past the notebook's budget depends on the kernel's start-up time:
+    # test_a_notebook_past_its_budget_stops_there checks the words on any cell.
+    "slow_notebook": (False, []),
     "committed_outputs": (False, [(2, "carries outputs"), (2, "execution count")]),
     "raises_nothing": (False, [(2, "raises-exception but raised nothing")]),
     "raises_other": (False, [(2, "should raise 'E0499', but raised error"),
@@ -102,6 +105,11 @@ class HarnessTest(unittest.TestCase):
         # The panic in cell 3 is reported once, and cell 4 (which is fine) is not blamed.
         problems = self.result("failing_assert")["problems"]
         self.assertEqual(len(problems), 1, problems)
+
+    def test_a_notebook_past_its_budget_stops_there(self) -> None:
+        problems = self.result("slow_notebook")["problems"]
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn("ran past the notebook's 20 s", problems[0])
 
     def test_no_kernel_outlives_a_timeout(self) -> None:
         pid = self.result("hang")["kernel_pid"]
