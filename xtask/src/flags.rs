@@ -56,6 +56,11 @@ xflags::xflags! {
         /// xtask/crates.txt (edit a version there first, then run `test`).
         cmd pins {}
 
+        /// Copy the times the last full `cargo xtask test` (and the last kernel
+        /// build) measured into xtask/measured.json, the README and the
+        /// teacher's guide: the one place every quoted time comes from.
+        cmd measured {}
+
         /// What `:dep helpers` and a cell with helpers loaded cost in the real kernel.
         cmd kernel-bench {
             /// The median cost of a trivial cell, with and without helpers.

@@ -101,6 +101,9 @@ pub fn install(root: &Path) -> Result<()> {
     let _ = writeln!(log, "{}", drain.join().unwrap_or_default());
     if status.success() {
         println!("      {}", progress.done(start.elapsed()));
+        // For `cargo xtask measured` (xtask/measured.json).
+        let secs = format!("{:.0}\n", start.elapsed().as_secs_f64());
+        let _ = fs::write(root.join("target/kernel/install-seconds"), secs);
         Ok(())
     } else {
         Err(format!(

@@ -8,6 +8,10 @@
 //! - `warm`     pre-builds every crate the notebooks `:dep` into evcxr's cache.
 //! - `handouts` executed notebooks as HTML, an index and one PDF, in `handouts/`.
 //! - `strip`    removes outputs and execution counts from the source notebooks.
+//! - `reset`    the course's version of notebooks back in `my-notebooks/`.
+//! - `pins`     rewrites every notebook's `:dep` lines from `xtask/crates.txt`.
+//! - `measured` copies the last measured times into `xtask/measured.json` and texts.
+//! - `kernel-bench` what helpers, a setup cell and a trivial cell cost in the kernel.
 //!
 //! The notebook runner itself is Python (`xtask/harness/nbrun.py`), because
 //! nbclient, the headless Jupyter client, is a Python library: it speaks the same
@@ -25,6 +29,7 @@ mod cross;
 mod flags;
 mod kernel;
 mod lab;
+mod measured;
 mod pins;
 mod setup;
 
@@ -59,6 +64,7 @@ fn main() -> ExitCode {
         XtaskCmd::Strip(_) => strip(&root),
         XtaskCmd::Reset(f) => lab::reset(&root, &f.patterns),
         XtaskCmd::Pins(_) => pins::rewrite(&root),
+        XtaskCmd::Measured(_) => measured::update(&root),
         XtaskCmd::KernelBench(f) => match f.subcommand {
             KernelBenchCmd::Cells(_) => kernel_bench(&root, &[]),
             KernelBenchCmd::Deps(_) => kernel_bench(&root, &["deps".into()]),
@@ -348,9 +354,20 @@ fn test(root: &Path, patterns: &[String]) -> Result<()> {
     cmd.current_dir(root)
         .arg(harness.join("nbrun.py"))
         .arg("--save-dir")
-        .arg(root.join("target/notebooks-executed"))
-        .args(nbs.iter().map(|p| relative(root, p)));
+        .arg(root.join("target/notebooks-executed"));
+    let full = patterns.is_empty();
+    if full {
+        // Each notebook's time, for `cargo xtask measured`.
+        cmd.arg("--report")
+            .arg(root.join("target/notebooks-report.json"));
+    }
+    cmd.args(nbs.iter().map(|p| relative(root, p)));
     let outcome = run(&mut cmd);
+    if full && outcome.is_ok() && skipped.is_empty() {
+        let secs = format!("{:.0}\n", start.elapsed().as_secs_f64());
+        fs::write(root.join("target/test-seconds"), secs)
+            .map_err(|e| e.to_string())?;
+    }
     let verdict = match &outcome {
         Err(_) => "FAILED".to_string(),
         Ok(()) if skipped.is_empty() => "all green".to_string(),

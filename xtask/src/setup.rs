@@ -116,8 +116,9 @@ pub fn setup(root: &Path) -> Result<Env> {
         }
         changed = true;
         println!(
-            "      patching and building evcxr_jupyter: about 7 minutes on an idle \
-             2-core machine, more on a busy one (cargo's log: target/kernel/install.log)"
+            "      patching and building evcxr_jupyter: about {:.0} minutes on an idle \
+             2-core machine, more on a busy one (cargo's log: target/kernel/install.log)",
+            crate::measured::Measured::built_in().kernel_build_minutes
         );
         kernel::install(root)?;
         match kernel::installed_version(&bin) {
