@@ -33,6 +33,8 @@
 //! `1.204 s`, `75.2 s`). Measurements of concurrent programs jitter by a few
 //! percent; more digits would be noise, fewer would hide real differences.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};

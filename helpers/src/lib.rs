@@ -13,9 +13,15 @@
 //! clear output and exact facts (the notebooks `assert!` their claims with them)
 //! over generality.
 //!
-//! The crate has no dependencies on Linux and no async runtime: evcxr compiles and
-//! links every dependency into every notebook cell, so each one would cost the
+//! The crate has no dependencies, on any system, and no async runtime: evcxr compiles
+//! and links every dependency into every notebook cell, so each one would cost the
 //! learner time in every cell. Notebooks use tokio, smol and futures directly.
+//!
+//! `unsafe` is denied crate-wide and allowed only on the few calls into the operating
+//! system that std does not offer (resident memory, thread counts and names, context
+//! switches, the main thread on macOS, a listening socket's queue): each is one
+//! small, `SAFETY`-commented item marked `#[allow(unsafe_code)]`. The modules that
+//! need none forbid it.
 //!
 //! # Living inside evcxr
 //!
@@ -40,6 +46,8 @@
 //!   process, and the cost of spawning N units of work.
 //! - [`table`]: comparison tables rendered as HTML in evcxr and text elsewhere.
 //! - [`prelude`]: what notebooks import with `use helpers::prelude::*;`.
+
+#![deny(unsafe_code)]
 
 pub mod clock;
 pub mod memory;

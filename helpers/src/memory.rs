@@ -271,6 +271,7 @@ pub fn or_na<T: fmt::Display>(figure: Option<T>) -> String {
 }
 
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // getrusage
 mod os {
     /// A field of `/proc/self/status`, such as `VmRSS:  12345 kB`.
     fn status_field(name: &str) -> Option<u64> {
@@ -337,6 +338,7 @@ mod os {
 }
 
 #[cfg(target_os = "macos")]
+#[allow(unsafe_code)] // proc_pidinfo
 mod os {
     use std::ffi::{c_int, c_void};
 
@@ -423,6 +425,7 @@ mod os {
 // The pure parts (UTF-16 names, filtering a snapshot) are tested on every
 // system; the calls into Windows compile on Windows only.
 #[cfg(any(windows, test))]
+#[allow(unsafe_code)] // kernel32
 pub(crate) mod windows;
 #[cfg(windows)]
 use self::windows as os;

@@ -27,6 +27,8 @@
 //! macro only builds `format_args!` and calls [`__say`], and all the work is
 //! compiled once, here.
 
+#![forbid(unsafe_code)]
+
 use crate::threads::Labeller;
 use std::fmt;
 use std::time::Duration;

@@ -13,6 +13,8 @@
 //! calls a type's `evcxr_display` method when it has one. `println!("{t}")`
 //! prints the text form.
 
+#![forbid(unsafe_code)]
+
 use crate::clock::fmt_duration;
 use crate::memory::fmt_bytes;
 use std::fmt;

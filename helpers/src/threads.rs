@@ -79,6 +79,7 @@ fn os_thread_id() -> (u64, bool) {
 
 /// Returns `(os thread id, is this the process's main thread)`.
 #[cfg(target_os = "macos")]
+#[allow(unsafe_code)] // pthread_main_np
 fn os_thread_id() -> (u64, bool) {
     // SAFETY: the declaration matches `int pthread_main_np(void)` in Apple's
     // <pthread.h>, from libSystem, which every macOS program links. It reads no

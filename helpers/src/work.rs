@@ -579,6 +579,7 @@ impl Drop for SlowServer {
 /// retries one second later: a learner starting 1000 async downloads at once
 /// would see some take a second longer for no reason of their own.
 #[cfg(unix)]
+#[allow(unsafe_code)] // listen
 fn raise_backlog(listener: &TcpListener) {
     use std::os::fd::AsRawFd;
     unsafe extern "C" {
