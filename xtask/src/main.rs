@@ -542,6 +542,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_command_is_in_the_readme_and_this_files_docs() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let readme = fs::read_to_string(root.join("README.md")).unwrap();
+        let docs: String = include_str!("main.rs")
+            .lines()
+            .take_while(|l| l.starts_with("//!"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        // The commands are the `cmd`s one level inside `cmd xtask` in flags.rs.
+        let commands: Vec<&str> = include_str!("flags.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("        cmd "))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        assert!(commands.len() >= 10, "{commands:?}");
+        for cmd in commands {
+            assert!(
+                readme.contains(&format!("`cargo xtask {cmd}")),
+                "README.md's command table lacks `cargo xtask {cmd}`"
+            );
+            assert!(
+                docs.contains(&format!("`{cmd}`")),
+                "xtask/src/main.rs's docs lack `{cmd}`"
+            );
+        }
+    }
+
+    #[test]
     fn test_and_strip_never_see_the_learners_copy() {
         let root =
             env::temp_dir().join(format!("xtask-main-{}", std::process::id()));
