@@ -21,6 +21,7 @@ A notebook fails when:
   its cell metadata `{"course": {"raises": "..."}}` says (words of the error or panic
   message, or an error code such as `E0499`), or does not say what it raises: any
   error would otherwise keep such a cell green, even one it was not written for;
+- a cell shows a stray `()` (its last statement is a block without a `;`);
 - a cell runs past its timeout (default 120 s; notebook metadata
   `{"course": {"cell_timeout": 30}}` lowers it), or the notebook as a whole past its
   own (default 600 s; `"notebook_timeout"`), so many slow cells cannot add up to a
@@ -198,8 +199,18 @@ def expected_raise(cell) -> str | None:
     return said if isinstance(said, str) and said.strip() else None
 
 
+def shows_unit(cell) -> bool:
+    """Whether the cell's value was `()`: evcxr then prints a stray `()` under it."""
+    return any(o.get("output_type") == "execute_result"
+               and "".join(o.get("data", {}).get("text/plain", "")).strip() == "()"
+               for o in cell.get("outputs", []))
+
+
 def judge_cell(index: int, cell) -> list[Problem]:
     """Reads a cell's outputs after it ran and says what went wrong, if anything."""
+    if shows_unit(cell):
+        return [Problem(index, "shows a stray `()`: its last statement (an `if`, a `match`,"
+                               " a block) needs a `;`  [" + first_line(cell.source) + "]")]
     raised = raised_of(cell)
     expects = "raises-exception" in tags_of(cell)
     if not expects:

@@ -33,6 +33,7 @@ EXPECTED = {
     "slow_notebook": (False, []),
     "committed_outputs": (False, [(2, "carries outputs"), (2, "execution count")]),
     "raises_nothing": (False, [(2, "raises-exception but raised nothing")]),
+    "shows_unit": (False, [(2, "shows a stray `()`")]),
     "raises_other": (False, [(2, "should raise 'E0499', but raised error"),
                              (3, "does not say what it raises"),
                              (4, "should raise 'no reactor running', but raised panic: "
