@@ -364,7 +364,8 @@ const text = t => Array.isArray(t) ? t.join('') : (t || '');
 return window.__coursePanel.content.widgets.map(c => {
   const m = c.model;
   const cell = {cell_type: m.type, source: m.sharedModel.getSource(),
-                metadata: {tags: m.getMetadata('tags') || []}};
+                metadata: {tags: m.getMetadata('tags') || [],
+                           course: m.getMetadata('course') || {}}};
   if (m.type !== 'code') return cell;
   cell.execution_count = m.executionCount;
   cell.outputs = m.outputs.toJSON().map(o => ({
