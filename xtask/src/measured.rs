@@ -176,6 +176,15 @@ fn teachers_guide(text: &str, m: &Measured) -> Result<String> {
     Ok(out)
 }
 
+/// Puts the file's figures into one text.
+type Rewrite = fn(&str, &Measured) -> Result<String>;
+
+/// The texts that quote the file, each with its rewrite.
+const TEXTS: [(&str, Rewrite); 2] = [
+    ("README.md", readme),
+    ("notebooks/README.md", teachers_guide),
+];
+
 /// `cargo xtask measured`: copies the last measurements into the file and texts.
 pub fn update(root: &Path) -> Result<()> {
     let path = root.join("xtask/measured.json");
@@ -228,10 +237,7 @@ pub fn update(root: &Path) -> Result<()> {
         said.push("the kernel's build time");
     }
     crate::write_json(&path, &m.to_json())?;
-    for (file, rewrite) in [
-        ("README.md", readme as fn(&str, &Measured) -> Result<String>),
-        ("notebooks/README.md", teachers_guide),
-    ] {
+    for (file, rewrite) in TEXTS {
         let p = root.join(file);
         fs::write(&p, rewrite(&read(&p)?, &m)?)
             .map_err(|e| format!("{}: {e}", p.display()))?;
@@ -264,10 +270,7 @@ mod tests {
     #[test]
     fn every_quoted_time_is_the_measured_one() {
         let m = Measured::built_in();
-        for (file, rewrite) in [
-            ("README.md", readme as fn(&str, &Measured) -> Result<String>),
-            ("notebooks/README.md", teachers_guide),
-        ] {
+        for (file, rewrite) in TEXTS {
             let text = fs::read_to_string(root().join(file)).unwrap();
             let wanted = rewrite(&text, &m).unwrap();
             let differ: Vec<_> = text
