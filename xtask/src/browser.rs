@@ -15,7 +15,7 @@
 //! code line must fail without the print styles and pass with them.
 
 use crate::setup::{self, Env};
-use crate::{Result, python, run};
+use crate::util::{Result, python, run};
 use std::path::Path;
 
 /// The notebooks the check opens by default: the first one, the one whose last

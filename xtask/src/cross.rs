@@ -13,7 +13,7 @@
 //! for the same reason (tests and benches are checked, not run), and build
 //! scripts and proc macros are built for the host, as in any cross build.
 
-use crate::{Result, cargo, output, run};
+use crate::util::{Result, cargo, output, run};
 use std::path::Path;
 use std::process::Command;
 

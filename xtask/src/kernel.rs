@@ -14,7 +14,7 @@
 //! `target/kernel/src/`, `git apply` patches them, and `cargo install --locked`
 //! builds the result with the lock file the release shipped.
 
-use crate::{Result, captured, output, show};
+use crate::util::{Result, captured, cargo, output, show};
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -61,7 +61,7 @@ pub fn install(root: &Path) -> Result<()> {
     let log_path = root.join("target/kernel/install.log");
     let mut log = fs::File::create(&log_path)
         .map_err(|e| format!("{}: {e}", log_path.display()))?;
-    let mut cmd = crate::cargo();
+    let mut cmd = cargo();
     cmd.args([
         "install", "--locked", "--force", "--color", "never", "--path",
     ])
@@ -118,7 +118,7 @@ pub fn install(root: &Path) -> Result<()> {
 /// packages of `cargo tree` for this machine (`None` if it cannot tell).
 fn crates_to_build(src: &Path) -> Option<usize> {
     let tree = output(
-        crate::cargo()
+        cargo()
             .args([
                 "tree",
                 "--locked",
@@ -285,7 +285,7 @@ fn upstream_sources(root: &Path) -> Result<(PathBuf, PathBuf)> {
     };
     write(probe.join("Cargo.toml"), &manifest)?;
     write(probe.join("src/lib.rs"), "")?;
-    let mut cmd = crate::cargo();
+    let mut cmd = cargo();
     cmd.args(["metadata", "--format-version", "1", "--manifest-path"])
         .arg(probe.join("Cargo.toml"));
     let shown = show(&cmd);

@@ -1,5 +1,5 @@
-//! `cargo xtask lab` and `cargo xtask reset`: JupyterLab on the learner's own copy
-//! of the notebooks.
+//! `cargo xtask lab`: JupyterLab on the learner's own copy of the notebooks, and
+//! how that copy is kept (which `cargo xtask reset`, in `reset.rs`, also uses).
 //!
 //! A learner who runs a notebook and saves it (Ctrl-S, or JupyterLab's autosave)
 //! writes outputs into the file. If that file were the course's source, `test`
@@ -21,7 +21,9 @@
 //! both; such a copy still follows the course (running it makes its outputs
 //! again). Other files (the teacher's guide) are compared byte for byte.
 
-use crate::{Result, python, setup};
+use crate::notebooks::files_under;
+use crate::util::{Result, python};
+use crate::{flags, setup};
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -33,118 +35,94 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub const MY_NOTEBOOKS: &str = "my-notebooks";
 /// The course's versions as last copied (the base that tells edits apart).
 const BASE: &str = ".course";
+/// Where `reset` keeps the learner's copy it replaces.
 const BACKUP: &str = ".backup";
 
-pub fn lab(root: &Path, flags: &crate::flags::Lab) -> Result<()> {
-    let env = setup::setup(root)?;
-    let mine = flags.dir.clone().unwrap_or_else(|| root.join(MY_NOTEBOOKS));
-    let report = sync(&root.join("notebooks"), &mine)?;
-    report.print(&mine);
+impl flags::Lab {
+    pub fn run(self, root: &Path) -> Result<()> {
+        let env = setup::setup(root)?;
+        let mine = self.dir.clone().unwrap_or_else(|| root.join(MY_NOTEBOOKS));
+        let report = sync(&root.join("notebooks"), &mine)?;
+        report.print(&mine);
 
-    let port = match flags.port {
-        Some(p) => p,
-        None => free_port(8888).ok_or("no free port from 8888 to 8987")?,
-    };
-    let token = token();
-    let mut cmd = python(&env);
-    cmd.current_dir(root)
-        .args(["-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1"])
-        .arg(format!("--ServerApp.port={port}"))
-        .arg("--ServerApp.port_retries=0")
-        .arg(format!("--ServerApp.root_dir={}", mine.display()))
-        // In the environment, not the arguments: other users can read a command line.
-        .env("JUPYTER_TOKEN", &token)
-        // Open tabs are remembered per copy, not in the user's global ~/.jupyter.
-        .env("JUPYTERLAB_WORKSPACES_DIR", mine.join(".workspaces"));
-    if !mine.parent().is_some_and(|p| p.join("helpers").is_dir()) {
-        println!(
-            "lab: warning: {} has no helpers/ beside it, so the notebooks' \
+        let port = match self.port {
+            Some(p) => p,
+            None => free_port(8888).ok_or("no free port from 8888 to 8987")?,
+        };
+        let token = token();
+        let mut cmd = python(&env);
+        cmd.current_dir(root)
+            .args(["-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1"])
+            .arg(format!("--ServerApp.port={port}"))
+            .arg("--ServerApp.port_retries=0")
+            .arg(format!("--ServerApp.root_dir={}", mine.display()))
+            // In the environment, not the arguments: other users can read a command line.
+            .env("JUPYTER_TOKEN", &token)
+            // Open tabs are remembered per copy, not in the user's global ~/.jupyter.
+            .env("JUPYTERLAB_WORKSPACES_DIR", mine.join(".workspaces"));
+        if !mine.parent().is_some_and(|p| p.join("helpers").is_dir()) {
+            println!(
+                "lab: warning: {} has no helpers/ beside it, so the notebooks' \
              `:dep helpers = {{ path = \"../helpers\" }}` will not compile",
-            mine.display()
-        );
-    }
-    if flags.no_browser {
-        cmd.arg("--no-browser");
-    }
-    if flags.expose_app {
-        cmd.arg("--LabApp.expose_app_in_browser=True");
-    }
-    if is_root() {
-        println!(
-            "lab: running as root (a container?): passing --allow-root, without which \
+                mine.display()
+            );
+        }
+        if self.no_browser {
+            cmd.arg("--no-browser");
+        }
+        if self.expose_app {
+            cmd.arg("--LabApp.expose_app_in_browser=True");
+        }
+        if is_root() {
+            println!(
+                "lab: running as root (a container?): passing --allow-root, without which \
              Jupyter refuses to start"
-        );
-        cmd.arg("--allow-root");
-    }
-    // Jupyter's own log goes to our stderr; the one line a learner needs is ours.
-    cmd.stdout(Stdio::inherit()).stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("could not start JupyterLab: {e}"))?;
-    let log = child.stderr.take().map(BufReader::new);
-    let relay = std::thread::spawn(move || {
-        for line in log
-            .into_iter()
-            .flat_map(|r| r.lines())
-            .map_while(|l| l.ok())
-        {
-            eprintln!("{line}");
+            );
+            cmd.arg("--allow-root");
         }
-    });
-    let url = format!("http://127.0.0.1:{port}/lab?token={token}");
-    if wait_for_port(port, Duration::from_secs(120), &mut child) {
-        println!(
-            "\nJupyterLab is ready. Open this address in your browser:\n\n{url}\n"
-        );
-        println!(
-            "(your notebooks: {}; stop JupyterLab with Ctrl-C twice)",
-            mine.display()
-        );
-    } else {
-        println!(
-            "lab: JupyterLab did not answer on port {port} within 120 s (its log is \
-             above); if it starts later, the address is:\n\n{url}\n"
-        );
-    }
-    let status = child.wait().map_err(|e| format!("JupyterLab: {e}"))?;
-    let _ = relay.join();
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("JupyterLab stopped ({status}); its log is above"))
-    }
-}
-
-/// `cargo xtask reset <pattern>...`: the course's version back in the learner's copy.
-pub fn reset(root: &Path, patterns: &[String]) -> Result<()> {
-    if patterns.is_empty() {
-        return Err(
-            "say which notebooks to reset, e.g. `cargo xtask reset 03`".into()
-        );
-    }
-    let course = root.join("notebooks");
-    let mine = root.join(MY_NOTEBOOKS);
-    let files = course_files(&course)?;
-    let chosen = crate::matching(&course, files, patterns)?;
-    for file in chosen {
-        let rel = file.strip_prefix(&course).unwrap_or(&file);
-        match reset_one(&course, &mine, rel)? {
-            Some(backup) => println!(
-                "reset {}: your copy is in {}",
-                rel.display(),
-                backup.display()
-            ),
-            None => {
-                println!("reset {}: already the course's version", rel.display())
+        // Jupyter's own log goes to our stderr; the one line a learner needs is ours.
+        cmd.stdout(Stdio::inherit()).stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("could not start JupyterLab: {e}"))?;
+        let log = child.stderr.take().map(BufReader::new);
+        let relay = std::thread::spawn(move || {
+            for line in log
+                .into_iter()
+                .flat_map(|r| r.lines())
+                .map_while(|l| l.ok())
+            {
+                eprintln!("{line}");
             }
+        });
+        let url = format!("http://127.0.0.1:{port}/lab?token={token}");
+        if wait_for_port(port, Duration::from_secs(120), &mut child) {
+            println!(
+                "\nJupyterLab is ready. Open this address in your browser:\n\n{url}\n"
+            );
+            println!(
+                "(your notebooks: {}; stop JupyterLab with Ctrl-C twice)",
+                mine.display()
+            );
+        } else {
+            println!(
+                "lab: JupyterLab did not answer on port {port} within 120 s (its log is \
+             above); if it starts later, the address is:\n\n{url}\n"
+            );
+        }
+        let status = child.wait().map_err(|e| format!("JupyterLab: {e}"))?;
+        let _ = relay.join();
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("JupyterLab stopped ({status}); its log is above"))
         }
     }
-    Ok(())
 }
 
 /// Puts the course's version of `rel` in place; returns where the learner's copy
 /// was saved, or `None` if it already was the course's version.
-fn reset_one(course: &Path, mine: &Path, rel: &Path) -> Result<Option<PathBuf>> {
+pub fn reset_one(course: &Path, mine: &Path, rel: &Path) -> Result<Option<PathBuf>> {
     let new = read(&course.join(rel))?;
     let cur = mine.join(rel);
     let mut backup = None;
@@ -243,26 +221,8 @@ pub fn sync(course: &Path, mine: &Path) -> Result<SyncReport> {
 }
 
 /// The course's notebooks and the teacher's guide: what a learner's copy holds.
-fn course_files(course: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let mut stack = vec![course.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries =
-            fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "ipynb" || e == "md") {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
+pub fn course_files(course: &Path) -> Result<Vec<PathBuf>> {
+    files_under(course, &["ipynb", "md"])
 }
 
 /// Whether two files hold the same work: for notebooks, the same cells with the

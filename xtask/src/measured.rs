@@ -7,7 +7,8 @@
 //! build (`target/kernel/install-seconds`) measured into the file and the texts;
 //! the unit test below fails when a text disagrees with the file.
 
-use crate::Result;
+use crate::flags;
+use crate::util::{Result, write_json};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
@@ -185,8 +186,14 @@ const TEXTS: [(&str, Rewrite); 2] = [
     ("notebooks/README.md", teachers_guide),
 ];
 
+impl flags::Measured {
+    pub fn run(self, root: &Path) -> Result<()> {
+        update(root)
+    }
+}
+
 /// `cargo xtask measured`: copies the last measurements into the file and texts.
-pub fn update(root: &Path) -> Result<()> {
+fn update(root: &Path) -> Result<()> {
     let path = root.join("xtask/measured.json");
     let read = |p: &Path| {
         fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
@@ -236,7 +243,7 @@ pub fn update(root: &Path) -> Result<()> {
         m.kernel_build_minutes = (secs / 6.0).round() / 10.0;
         said.push("the kernel's build time");
     }
-    crate::write_json(&path, &m.to_json())?;
+    write_json(&path, &m.to_json())?;
     for (file, rewrite) in TEXTS {
         let p = root.join(file);
         fs::write(&p, rewrite(&read(&p)?, &m)?)

@@ -6,7 +6,9 @@
 //! versions the notebooks ask for. `cargo xtask pins` rewrites every notebook's
 //! `:dep` line from the list; `xtask/tests/pins.rs` fails when one disagrees.
 
-use crate::{Result, notebooks};
+use crate::flags;
+use crate::notebooks::notebooks;
+use crate::util::Result;
 use std::fs;
 use std::path::Path;
 
@@ -30,9 +32,15 @@ pub fn crate_of(dep_line: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
+impl flags::Pins {
+    pub fn run(self, root: &Path) -> Result<()> {
+        rewrite(root)
+    }
+}
+
 /// `cargo xtask pins`: every notebook's `:dep` line for a pinned crate becomes the
 /// list's line. Only those lines of the files change, byte for byte.
-pub fn rewrite(root: &Path) -> Result<()> {
+fn rewrite(root: &Path) -> Result<()> {
     let pins = pinned(root)?;
     let mut changed = 0;
     for nb in notebooks(root)? {

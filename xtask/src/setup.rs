@@ -15,8 +15,8 @@
 //!
 //! Each step first checks whether it is already done, so a second run only looks.
 
-use crate::kernel;
-use crate::{Progress, Result, captured, output, run, write_json};
+use crate::util::{Progress, Result, captured, output, run, write_json};
+use crate::{flags, kernel};
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -44,19 +44,26 @@ pub struct Env {
     pub python: PathBuf,
 }
 
+impl flags::Setup {
+    pub fn run(self, root: &Path) -> Result<()> {
+        setup(root).map(|_| ())
+    }
+}
+
+/// Sets up what is missing, step by step; every other command calls it first.
 pub fn setup(root: &Path) -> Result<Env> {
     let start = Instant::now();
     let mut changed = false;
     let mut p = Progress::new(7);
 
-    let system_python = p.step("tools: cargo and Python 3", || {
+    let system_python = p.step_returning("tools: cargo and Python 3", || {
         let py = find_python().ok_or_else(python_missing)?;
         let version = output(Command::new(&py[0]).args(&py[1..]).arg("--version"))
             .unwrap_or_default();
         Ok((py, version.trim().to_string()))
     })?;
 
-    let (prefix, python) = p.step("Python environment", || {
+    let (prefix, python) = p.step_returning("Python environment", || {
         if let Some(found) = conda_env() {
             return Ok((found, "using the active conda environment".into()));
         }
@@ -85,21 +92,21 @@ pub fn setup(root: &Path) -> Result<Env> {
             .map_err(|e| format!("{}: {e}", reqs.display()))?;
         let stamp = prefix.join(".course-requirements.txt");
         if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
-            return Ok(((), "already installed".into()));
+            return Ok("already installed".into());
         }
         if is_conda(&prefix) && has_jupyter(&python) {
             // The conda environment was built from environment.yml, which carries
             // the same pins; a test keeps the two files in agreement.
-            return Ok(((), "provided by the conda environment".into()));
+            return Ok("provided by the conda environment".into());
         }
         changed = true;
         pip_install(&python, &reqs)?;
         fs::write(&stamp, &wanted).map_err(|e| e.to_string())?;
-        Ok(((), "installed".into()))
+        Ok("installed".into())
     })?;
 
     let wanted = kernel::kernel_version();
-    let evcxr = p.step(&format!("evcxr_jupyter {wanted} (the course's kernel)"), || {
+    let evcxr = p.step_returning(&format!("evcxr_jupyter {wanted} (the course's kernel)"), || {
         let bin = cargo_bin().join(exe("evcxr_jupyter"));
         let found = kernel::installed_version(&bin);
         if found.as_deref() == Some(wanted.as_str()) {
@@ -137,9 +144,9 @@ pub fn setup(root: &Path) -> Result<Env> {
             "--installed",
         ]));
         match installed {
-            None => Ok(((), "rustup not found: skipped (optional)".into())),
+            None => Ok("rustup not found: skipped (optional)".into()),
             Some(list) if list.lines().any(|l| l.starts_with("rust-src")) => {
-                Ok(((), "already installed".into()))
+                Ok("already installed".into())
             }
             Some(_) => {
                 changed = true;
@@ -148,10 +155,8 @@ pub fn setup(root: &Path) -> Result<Env> {
                     "add",
                     "rust-src",
                 ])) {
-                    Ok(()) => Ok(((), "added".into())),
-                    Err(e) => {
-                        Ok(((), format!("could not add ({e}); optional, skipped")))
-                    }
+                    Ok(()) => Ok("added".into()),
+                    Err(e) => Ok(format!("could not add ({e}); optional, skipped")),
                 }
             }
         }
@@ -168,7 +173,7 @@ pub fn setup(root: &Path) -> Result<Env> {
             && current["env"] == kernel_env()
             && spec.with_file_name("version.txt").exists()
         {
-            return Ok(((), format!("already points at {}", evcxr.display())));
+            return Ok(format!("already points at {}", evcxr.display()));
         }
         changed = true;
         // evcxr writes its kernelspec under $JUPYTER_PATH when that is set.
@@ -184,7 +189,7 @@ pub fn setup(root: &Path) -> Result<Env> {
             .map_err(|e| format!("{}: not JSON: {e}", spec.display()))?;
         written["env"] = kernel_env();
         write_json(&spec, &written)?;
-        Ok(((), format!("written to {}", spec.display())))
+        Ok(format!("written to {}", spec.display()))
     })?;
 
     p.step("JupyterLab settings (no news pop-up)", || {
@@ -204,7 +209,7 @@ pub fn setup(root: &Path) -> Result<Env> {
             .iter()
             .all(|(k, v)| &current[k] == v)
         {
-            return Ok(((), "already set".into()));
+            return Ok("already set".into());
         }
         changed = true;
         let entry = settings
@@ -216,7 +221,7 @@ pub fn setup(root: &Path) -> Result<Env> {
             entry[k] = v.clone();
         }
         write_json(&file, &settings)?;
-        Ok(((), format!("written to {}", file.display())))
+        Ok(format!("written to {}", file.display()))
     })?;
 
     let secs = start.elapsed().as_secs_f64();

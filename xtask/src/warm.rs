@@ -1,0 +1,68 @@
+//! `cargo xtask warm`: builds every crate the notebooks `:dep` into evcxr's cache,
+//! so a workshop room needs no network and first cells take seconds.
+//!
+//! It runs a warm-up notebook in the real kernel: the setup cell's `:cache` line,
+//! `:dep helpers` as the notebooks say it, then the pinned crates of
+//! `xtask/crates.txt`, run by nbrun.py.
+
+use crate::util::{Result, python, run};
+use crate::{flags, pins, setup};
+use std::fs;
+use std::path::Path;
+use std::time::Instant;
+
+impl flags::Warm {
+    pub fn run(self, root: &Path) -> Result<()> {
+        let env = setup::setup(root)?;
+        let deps = dep_lines(root)?;
+        if deps.is_empty() {
+            return Err("no `:dep` line found in notebooks/".into());
+        }
+        println!("warm: building into evcxr's cache:");
+        for d in &deps {
+            println!("  {d}");
+        }
+        // The warm-up notebook sits in notebooks/ so that `path = "../helpers"`
+        // resolves exactly as it does for the course's notebooks.
+        let cells: Vec<serde_json::Value> =
+            std::iter::once(setup::CACHE_LINE.to_string())
+                .chain(deps.iter().cloned())
+                .map(|src| {
+                    serde_json::json!({"cell_type": "code", "execution_count": null,
+                    "metadata": {}, "outputs": [], "source": [src]})
+                })
+                .collect();
+        let nb = serde_json::json!({
+            "cells": cells,
+            "metadata": {
+                "kernelspec": {"name": "rust", "display_name": "Rust", "language": "rust"},
+                "course": {"cell_timeout": 900}
+            },
+            "nbformat": 4,
+            "nbformat_minor": 4
+        })
+        .to_string();
+        let path = root.join("notebooks/.warm-up.ipynb");
+        fs::write(&path, nb).map_err(|e| format!("{}: {e}", path.display()))?;
+        let start = Instant::now();
+        let outcome = run(python(&env)
+            .current_dir(root)
+            .arg(root.join("xtask/harness/nbrun.py"))
+            .arg(&path));
+        let _ = fs::remove_file(&path);
+        outcome?;
+        println!(
+            "warm: done in {:.1} s; the notebooks can now run with CARGO_NET_OFFLINE=true",
+            start.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+}
+
+/// What `warm` builds: `helpers` as the course's notebooks `:dep` it, then the
+/// pinned crates of `xtask/crates.txt` (the lines every notebook uses).
+fn dep_lines(root: &Path) -> Result<Vec<String>> {
+    let mut deps = vec![r#":dep helpers = { path = "../helpers" }"#.to_string()];
+    deps.extend(pins::pinned(root)?);
+    Ok(deps)
+}
