@@ -18,6 +18,7 @@ const HARNESS_TESTS: &[&str] = &[
     "test_lab.py",
     "test_cheats.py",
     "test_figures_off.py",
+    "test_warm.py",
 ];
 
 /// `cargo clippy` for this machine, every warning an error.
@@ -107,7 +108,8 @@ fn checks(root: &Path, env: &Env, skipped: &mut Vec<&str>) -> Result<()> {
         kernel::check_patch(root)
     })?;
     p.step(
-        "harness tests: fixtures, handouts, lab, exercise cheats, figures off",
+        "harness tests: fixtures, handouts, lab, exercise cheats, figures off, \
+         warm-up notebook",
         || {
             HARNESS_TESTS.iter().try_for_each(|t| python_script(t))?;
             Ok("passed".into())

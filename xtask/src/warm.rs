@@ -3,7 +3,8 @@
 //!
 //! It runs a warm-up notebook in the real kernel: the setup cell's `:cache` line,
 //! `:dep helpers` as the notebooks say it, then the pinned crates of
-//! `xtask/crates.txt`, run by nbrun.py.
+//! `xtask/crates.txt`. Python's nbformat writes that notebook
+//! (`xtask/harness/warm.py`), nbrun.py runs it.
 
 use crate::util::{Result, python, run};
 use crate::{flags, pins, setup};
@@ -24,31 +25,21 @@ impl flags::Warm {
         }
         // The warm-up notebook sits in notebooks/ so that `path = "../helpers"`
         // resolves exactly as it does for the course's notebooks.
-        let cells: Vec<serde_json::Value> =
-            std::iter::once(setup::CACHE_LINE.to_string())
-                .chain(deps.iter().cloned())
-                .map(|src| {
-                    serde_json::json!({"cell_type": "code", "execution_count": null,
-                    "metadata": {}, "outputs": [], "source": [src]})
-                })
-                .collect();
-        let nb = serde_json::json!({
-            "cells": cells,
-            "metadata": {
-                "kernelspec": {"name": "rust", "display_name": "Rust", "language": "rust"},
-                "course": {"cell_timeout": 900}
-            },
-            "nbformat": 4,
-            "nbformat_minor": 4
-        })
-        .to_string();
         let path = root.join("notebooks/.warm-up.ipynb");
-        fs::write(&path, nb).map_err(|e| format!("{}: {e}", path.display()))?;
+        let harness = root.join("xtask/harness");
         let start = Instant::now();
         let outcome = run(python(&env)
             .current_dir(root)
-            .arg(root.join("xtask/harness/nbrun.py"))
-            .arg(&path));
+            .arg(harness.join("warm.py"))
+            .arg(&path)
+            .arg(setup::CACHE_LINE)
+            .args(&deps))
+        .and_then(|()| {
+            run(python(&env)
+                .current_dir(root)
+                .arg(harness.join("nbrun.py"))
+                .arg(&path))
+        });
         let _ = fs::remove_file(&path);
         outcome?;
         println!(
