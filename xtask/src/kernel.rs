@@ -325,13 +325,7 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn root() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap()
-            .to_path_buf()
-    }
+    use crate::util::test_root;
 
     #[test]
     fn progress_is_one_line_every_few_seconds_out_of_the_total() {
@@ -367,7 +361,7 @@ mod tests {
 
     #[test]
     fn the_patch_names_its_upstream_issue_and_sets_the_version_setup_expects() {
-        let patch = fs::read_to_string(patch_file(&root())).unwrap();
+        let patch = fs::read_to_string(patch_file(&test_root())).unwrap();
         assert!(patch.contains("https://github.com/evcxr/evcxr/issues/353"));
         assert!(
             patch.contains(&format!("+version = \"{}\"", kernel_version())),

@@ -104,37 +104,32 @@ fn set_between(
     Ok(format!("{}{value}{}", &text[..start], &text[end..]))
 }
 
-/// The README with the file's figures in it.
+/// The README with the file's figures in it: each between the words before and
+/// after it.
 fn readme(text: &str, m: &Measured) -> Result<String> {
-    let name = "README.md";
-    let t = set_between(
-        text,
-        name,
-        "takes about\n**",
-        " minutes**",
-        &m.setup_minutes().to_string(),
-    )?;
-    let t = set_between(
-        &t,
-        name,
-        "(measured: ",
-        " minutes for `evcxr_jupyter`",
-        &m.kernel_build_minutes.to_string(),
-    )?;
-    let t = set_between(
-        &t,
-        name,
-        "minutes for `evcxr_jupyter`, ",
-        " s for the Python",
-        &m.python_packages_seconds.to_string(),
-    )?;
-    set_between(
-        &t,
-        name,
-        "takes about **",
-        " minutes**",
-        &m.test_minutes.to_string(),
-    )
+    let figures = [
+        (
+            "takes about\n**",
+            " minutes**",
+            m.setup_minutes().to_string(),
+        ),
+        (
+            "(measured: ",
+            " minutes for `evcxr_jupyter`",
+            m.kernel_build_minutes.to_string(),
+        ),
+        (
+            "minutes for `evcxr_jupyter`, ",
+            " s for the Python",
+            m.python_packages_seconds.to_string(),
+        ),
+        ("takes about **", " minutes**", m.test_minutes.to_string()),
+    ];
+    figures
+        .iter()
+        .try_fold(text.to_string(), |t, (before, after, value)| {
+            set_between(&t, "README.md", before, after, value)
+        })
 }
 
 /// The teacher's guide with the file's figures in it: the set-up time, and the
@@ -227,19 +222,22 @@ fn update(root: &Path) -> Result<()> {
         }
         said.push("each notebook's run time");
     }
-    if let Ok(s) = fs::read_to_string(root.join("target/test-seconds")) {
-        let secs: f64 = s
-            .trim()
-            .parse()
-            .map_err(|e| format!("target/test-seconds: {e}"))?;
+    // A number of seconds a run left in target/, if it did.
+    let seconds_in = |file: &str| -> Result<Option<f64>> {
+        match fs::read_to_string(root.join(file)) {
+            Err(_) => Ok(None),
+            Ok(s) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|e| format!("{file}: {e}")),
+        }
+    };
+    if let Some(secs) = seconds_in("target/test-seconds")? {
         m.test_minutes = (secs / 60.0).round() as u64;
         said.push("the full test's time");
     }
-    if let Ok(s) = fs::read_to_string(root.join("target/kernel/install-seconds")) {
-        let secs: f64 = s
-            .trim()
-            .parse()
-            .map_err(|e| format!("install-seconds: {e}"))?;
+    if let Some(secs) = seconds_in("target/kernel/install-seconds")? {
         m.kernel_build_minutes = (secs / 6.0).round() / 10.0;
         said.push("the kernel's build time");
     }
@@ -265,20 +263,13 @@ fn update(root: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-
-    fn root() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap()
-            .to_path_buf()
-    }
+    use crate::util::test_root;
 
     #[test]
     fn every_quoted_time_is_the_measured_one() {
         let m = Measured::built_in();
         for (file, rewrite) in TEXTS {
-            let text = fs::read_to_string(root().join(file)).unwrap();
+            let text = fs::read_to_string(test_root().join(file)).unwrap();
             let wanted = rewrite(&text, &m).unwrap();
             let differ: Vec<_> = text
                 .lines()
@@ -295,7 +286,7 @@ mod tests {
     #[test]
     fn every_lesson_has_a_run_time() {
         let m = Measured::built_in();
-        for entry in fs::read_dir(root().join("notebooks")).unwrap() {
+        for entry in fs::read_dir(test_root().join("notebooks")).unwrap() {
             let name = entry.unwrap().file_name().to_string_lossy().to_string();
             if name.ends_with(".ipynb") {
                 assert!(
