@@ -1,5 +1,4 @@
-//! Time: an epoch to print times from, timing of closures and futures, and
-//! durations written for humans.
+//! Time: an epoch to print times from, and timing of closures and futures.
 //!
 //! # Why one epoch per copy of the crate
 //!
@@ -26,15 +25,15 @@
 //! from many threads at once), so it is stored as a fixed base `Instant` plus an
 //! atomic offset in nanoseconds: reading is one atomic load, no lock.
 //!
-//! # Why a fixed format for durations
+//! # One format for durations
 //!
-//! [`fmt_duration`] always prints 3 or 4 significant digits in the largest unit
-//! that keeps the number below 1000 (`812 ns`, `12.3 µs`, `201.3 ms`,
-//! `1.204 s`, `75.2 s`). Measurements of concurrent programs jitter by a few
-//! percent; more digits would be noise, fewer would hide real differences.
+//! Every duration printed here is written by
+//! [`fmt_duration`](crate::fmt::fmt_duration) (`201.3 ms`, `1.204 s`), the
+//! same function tables and timeline pictures use.
 
 #![forbid(unsafe_code)]
 
+use crate::fmt::fmt_duration;
 use std::fmt;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -292,123 +291,9 @@ impl fmt::Display for Stopwatch {
     }
 }
 
-/// Writes a duration for humans, with 3 or 4 significant digits.
-///
-/// The rule: below 1 µs whole nanoseconds (`812 ns`); in µs and ms two decimals
-/// below 10 and one decimal from 10 (`4.20 µs`, `12.3 µs`, `201.3 ms`); in seconds
-/// three decimals below 10 and one from 10 (`1.204 s`, `75.2 s`). Values round
-/// half up, and a value that rounds up to 1000 moves to the next unit
-/// (999.95 ms prints as `1.000 s`, never `1000.0 ms`).
-///
-/// # Examples
-///
-/// ```
-/// use helpers::clock::fmt_duration;
-/// use std::time::Duration;
-/// assert_eq!(fmt_duration(Duration::from_nanos(812)), "812 ns");
-/// assert_eq!(fmt_duration(Duration::from_nanos(12_345)), "12.3 µs");
-/// assert_eq!(fmt_duration(Duration::from_micros(201_340)), "201.3 ms");
-/// assert_eq!(fmt_duration(Duration::from_millis(1_204)), "1.204 s");
-/// assert_eq!(fmt_duration(Duration::from_millis(75_210)), "75.2 s");
-/// ```
-pub fn fmt_duration(d: Duration) -> String {
-    let ns = d.as_nanos();
-    if ns < 1_000 {
-        return format!("{ns} ns");
-    }
-    // (nanoseconds per unit, unit name), for the units with 2 or 1 decimals.
-    for (per_unit, unit) in [(1_000, "µs"), (1_000_000, "ms")] {
-        let hundredths = div_round(ns * 100, per_unit);
-        if hundredths < 10 * 100 {
-            return with_decimals(hundredths, 2, unit);
-        }
-        let tenths = div_round(ns * 10, per_unit);
-        if tenths < 1_000 * 10 {
-            return with_decimals(tenths, 1, unit);
-        }
-    }
-    let thousandths = div_round(ns, 1_000_000);
-    if thousandths < 10 * 1_000 {
-        return with_decimals(thousandths, 3, "s");
-    }
-    with_decimals(div_round(ns, 100_000_000), 1, "s")
-}
-
-/// `n / d` rounded half up.
-pub(crate) fn div_round(n: u128, d: u128) -> u128 {
-    (n + d / 2) / d
-}
-
-/// Writes `scaled` (the value times 10^decimals) with `decimals` decimals.
-pub(crate) fn with_decimals(scaled: u128, decimals: u32, unit: &str) -> String {
-    if decimals == 0 {
-        return format!("{scaled} {unit}");
-    }
-    let p = 10u128.pow(decimals);
-    let width = decimals as usize;
-    format!("{}.{:0width$} {unit}", scaled / p, scaled % p)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ns(n: u64) -> String {
-        fmt_duration(Duration::from_nanos(n))
-    }
-
-    #[test]
-    fn nanoseconds() {
-        assert_eq!(ns(0), "0 ns");
-        assert_eq!(ns(1), "1 ns");
-        assert_eq!(ns(999), "999 ns");
-    }
-
-    #[test]
-    fn microseconds_and_their_boundaries() {
-        assert_eq!(ns(1_000), "1.00 µs");
-        assert_eq!(ns(4_204), "4.20 µs");
-        assert_eq!(ns(4_205), "4.21 µs", "half rounds up");
-        assert_eq!(ns(9_994), "9.99 µs");
-        assert_eq!(ns(9_995), "10.0 µs", "rounds to 10: one decimal");
-        assert_eq!(ns(12_345), "12.3 µs");
-        assert_eq!(ns(999_949), "999.9 µs");
-        assert_eq!(ns(999_950), "1.00 ms", "rounds to 1000 µs: next unit");
-    }
-
-    #[test]
-    fn milliseconds_and_their_boundaries() {
-        assert_eq!(ns(1_000_000), "1.00 ms");
-        assert_eq!(ns(9_995_000), "10.0 ms");
-        assert_eq!(ns(201_340_000), "201.3 ms");
-        assert_eq!(ns(201_350_000), "201.4 ms");
-        assert_eq!(ns(999_949_999), "999.9 ms");
-        assert_eq!(ns(999_950_000), "1.000 s", "999.95 ms rounds to 1.000 s");
-    }
-
-    #[test]
-    fn seconds_and_their_boundaries() {
-        assert_eq!(ns(1_204_000_000), "1.204 s");
-        assert_eq!(ns(9_999_499_999), "9.999 s");
-        assert_eq!(ns(9_999_500_000), "10.0 s");
-        assert_eq!(ns(75_210_000_000), "75.2 s");
-        assert_eq!(ns(3_600_000_000_000), "3600.0 s");
-        assert_eq!(fmt_duration(Duration::MAX), "18446744073709551616.0 s");
-    }
-
-    #[test]
-    fn significant_digits_stay_between_3_and_4() {
-        // From 100 ns up, every printed value has 3 or 4 significant digits.
-        let mut n: u64 = 100;
-        while n < 1_000_000_000_000 {
-            for m in [n, n * 3 / 2, n * 7 / 4] {
-                let s = ns(m);
-                let digits = s.chars().filter(char::is_ascii_digit).count();
-                assert!((3..=4).contains(&digits), "{m} ns -> {s}");
-            }
-            n *= 10;
-        }
-    }
 
     #[test]
     fn epoch_restart_moves_since_epoch_back() {

@@ -34,24 +34,28 @@
 //!
 //! # Layout
 //!
-//! - [`clock`]: the epoch `say!` prints from, `time_it`, `time_async`, `Stopwatch`,
-//!   human-readable durations.
+//! - [`clock`]: the epoch `say!` prints from, `time_it`, `time_async`, `Stopwatch`.
+//! - [`fmt`]: the one way each thing a learner reads is written: durations, byte
+//!   sizes, counts, escaped and truncated text, evcxr's display protocol.
 //! - [`say!`]: one line per call, stamped with the time and the thread that printed it.
 //! - [`threads`]: stable identities and short labels (`T1 main`) for OS threads.
 //! - [`timeline`]: records spans, marks and every poll of a future; facts to assert
 //!   on; pictures as SVG (inline in evcxr), text and Chrome trace JSON.
-//! - [`work`]: workloads: `cpu_spin`, `blocking_io`, the shared "downloads" and a
-//!   local `SlowServer` to download them from over real sockets.
-//! - [`memory`]: resident memory, OS thread count and context switches of this
-//!   process, and the cost of spawning N units of work.
+//! - [`work`]: workloads: `cpu_spin`, `blocking_io` and the shared "downloads".
+//! - [`server`]: `SlowServer`, a local HTTP server to download them from over
+//!   real sockets, each answer as slow as its request asks.
+//! - [`process`]: resident memory, OS thread count and names, and context
+//!   switches of this process, and the cost of spawning N units of work.
 //! - [`table`]: comparison tables rendered as HTML in evcxr and text elsewhere.
 //! - [`prelude`]: what notebooks import with `use helpers::prelude::*;`.
 
 #![deny(unsafe_code)]
 
 pub mod clock;
-pub mod memory;
+pub mod fmt;
+pub mod process;
 pub mod say;
+pub mod server;
 pub mod table;
 pub mod threads;
 pub mod timeline;
@@ -59,18 +63,19 @@ pub mod work;
 
 /// Everything a notebook needs, in one `use helpers::prelude::*;`.
 pub mod prelude {
-    pub use crate::clock::{Stopwatch, fmt_duration, time_async, time_it};
-    pub use crate::memory::{
-        ContextSwitches, SpawnCost, context_switches, fmt_bytes, measure_spawn,
-        not_available, or_na, os_thread_count, os_thread_names, resident_bytes,
+    pub use crate::clock::{Stopwatch, time_async, time_it};
+    pub use crate::fmt::{fmt_bytes, fmt_duration};
+    pub use crate::process::{
+        ContextSwitches, SpawnCost, context_switches, measure_spawn, not_available,
+        or_na, os_thread_count, os_thread_names, resident_bytes,
     };
     pub use crate::say;
+    pub use crate::server::{SlowServer, parse_response};
     pub use crate::table::Table;
     pub use crate::threads::ThreadInfo;
     pub use crate::timeline::{Layout, Snapshot, Timeline};
     pub use crate::work::{
-        Download, PARSE_TIME, SlowServer, blocking_io, cpu_spin, download_blocking,
-        downloads, parse_response,
+        Download, PARSE_TIME, blocking_io, cpu_spin, download_blocking, downloads,
     };
     pub use std::time::Duration;
 }

@@ -15,8 +15,9 @@
 
 #![forbid(unsafe_code)]
 
-use crate::clock::fmt_duration;
-use crate::memory::fmt_bytes;
+use crate::fmt::{
+    NOT_AVAILABLE, escape_xml, evcxr_display, fmt_bytes, fmt_duration,
+};
 use std::fmt;
 use std::time::Duration;
 
@@ -54,7 +55,7 @@ pub enum Cell {
 
 impl Cell {
     /// A byte size, or [`Cell::Missing`] for `None`: takes the `Option<u64>` of
-    /// [`resident_bytes`](crate::memory::resident_bytes) as it is.
+    /// [`resident_bytes`](crate::process::resident_bytes) as it is.
     ///
     /// # Examples
     ///
@@ -62,7 +63,7 @@ impl Cell {
     /// use helpers::table::Cell;
     /// assert_eq!(Cell::bytes(2048u64), Cell::Bytes(2048));
     /// assert_eq!(Cell::bytes(None), Cell::Missing);
-    /// let rss = Cell::bytes(helpers::memory::resident_bytes());
+    /// let rss = Cell::bytes(helpers::process::resident_bytes());
     /// ```
     pub fn bytes(bytes: impl Into<Option<u64>>) -> Cell {
         bytes.into().map_or(Cell::Missing, Cell::Bytes)
@@ -117,7 +118,7 @@ impl fmt::Display for Cell {
             Cell::Duration(d) => f.pad(&fmt_duration(*d)),
             Cell::Count(n) => fmt::Display::fmt(n, f),
             Cell::Bytes(b) => f.pad(&fmt_bytes(*b)),
-            Cell::Missing => f.pad("n/a"),
+            Cell::Missing => f.pad(NOT_AVAILABLE),
         }
     }
 }
@@ -146,28 +147,22 @@ impl From<Duration> for Cell {
     }
 }
 
-impl From<usize> for Cell {
-    fn from(n: usize) -> Cell {
-        Cell::Count(i64::try_from(n).unwrap_or(i64::MAX))
-    }
+/// Counts from the integer types notebooks use.
+macro_rules! count_from {
+    ($($t:ty: $n:ident => $count:expr;)+) => {$(
+        impl From<$t> for Cell {
+            fn from($n: $t) -> Cell {
+                Cell::Count($count)
+            }
+        }
+    )+};
 }
 
-impl From<u32> for Cell {
-    fn from(n: u32) -> Cell {
-        Cell::Count(n.into())
-    }
-}
-
-impl From<i32> for Cell {
-    fn from(n: i32) -> Cell {
-        Cell::Count(n.into())
-    }
-}
-
-impl From<i64> for Cell {
-    fn from(n: i64) -> Cell {
-        Cell::Count(n)
-    }
+count_from! {
+    usize: n => i64::try_from(n).unwrap_or(i64::MAX);
+    u32: n => n.into();
+    i32: n => n.into();
+    i64: n => n;
 }
 
 impl<T: Into<Cell>> From<Option<T>> for Cell {
@@ -487,7 +482,7 @@ impl Table {
                 h,
                 "<caption style=\"text-align:left;font-weight:bold;\
                  padding:4px 0\">{}</caption>",
-                escape(&self.title)
+                escape_xml(&self.title)
             );
         }
         h.push_str("<thead><tr>");
@@ -496,7 +491,7 @@ impl Table {
                 h,
                 "<th style=\"{CELL};text-align:{}\">{}</th>",
                 align(self.is_numeric(c)),
-                escape(name)
+                escape_xml(name)
             );
         }
         if self.bars.is_some() {
@@ -512,7 +507,7 @@ impl Table {
                     "<td style=\"{CELL};text-align:{};\
                      font-variant-numeric:tabular-nums\">{}</td>",
                     align(!cell.is_text()),
-                    escape(&cell.to_string())
+                    escape_xml(&cell.to_string())
                 );
             }
             if let Some(bars) = &bars {
@@ -550,11 +545,7 @@ impl Table {
     /// t.evcxr_display(); // outside evcxr: prints the markers and the HTML
     /// ```
     pub fn evcxr_display(&self) {
-        let out = format!(
-            "EVCXR_BEGIN_CONTENT text/html\n{}\nEVCXR_END_CONTENT\n",
-            self.to_html()
-        );
-        print!("{out}");
+        evcxr_display("text/html", &self.to_html());
     }
 }
 
@@ -620,22 +611,6 @@ impl fmt::Display for Table {
         }
         Ok(())
     }
-}
-
-/// Escapes text for HTML element content and attribute values.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(ch),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

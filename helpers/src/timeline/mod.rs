@@ -42,13 +42,15 @@
 
 #![forbid(unsafe_code)]
 
-mod render;
+mod drawing;
 mod snapshot;
+mod svg;
 mod text;
 mod trace;
 
-pub use render::{Chart, Layout};
+pub use drawing::Layout;
 pub use snapshot::Snapshot;
+pub use svg::Chart;
 
 use crate::threads::ThreadInfo;
 use std::borrow::Cow;
@@ -485,27 +487,44 @@ impl Timeline {
         for (thread, b) in buffers.iter().enumerate() {
             parts.threads.push(b.info.clone());
             let ev = lock(&b.events);
-            parts.spans.extend(
-                ev.spans
-                    .iter()
-                    .map(|s| (s.label.clone(), thread, ns(s.start), ns(s.end))),
-            );
-            parts.polls.extend(
-                ev.polls
-                    .iter()
-                    .map(|p| (p.task, thread, ns(p.start), ns(p.end))),
-            );
-            parts.marks.extend(
-                ev.marks.iter().map(|m| (m.label.clone(), thread, ns(m.at))),
-            );
-            parts.task_starts.extend(
-                ev.task_starts
-                    .iter()
-                    .map(|t| (t.task, t.label.clone(), thread, ns(t.at))),
-            );
-            parts.task_ends.extend(
-                ev.task_ends.iter().map(|t| (t.task, ns(t.at), t.completed)),
-            );
+            parts
+                .spans
+                .extend(ev.spans.iter().map(|s| snapshot::SpanRec {
+                    label: s.label.clone(),
+                    thread,
+                    start: ns(s.start),
+                    end: ns(s.end),
+                }));
+            parts
+                .polls
+                .extend(ev.polls.iter().map(|p| snapshot::RawPoll {
+                    task: p.task,
+                    thread,
+                    start: ns(p.start),
+                    end: ns(p.end),
+                }));
+            parts
+                .marks
+                .extend(ev.marks.iter().map(|m| snapshot::MarkRec {
+                    label: m.label.clone(),
+                    thread,
+                    at: ns(m.at),
+                }));
+            parts.task_starts.extend(ev.task_starts.iter().map(|t| {
+                snapshot::TaskStart {
+                    task: t.task,
+                    label: t.label.clone(),
+                    thread,
+                    at: ns(t.at),
+                }
+            }));
+            parts
+                .task_ends
+                .extend(ev.task_ends.iter().map(|t| snapshot::TaskEnd {
+                    task: t.task,
+                    at: ns(t.at),
+                    completed: t.completed,
+                }));
         }
         parts.taken_at = ns(Instant::now());
         Snapshot::from_parts(parts)

@@ -79,94 +79,96 @@ pub(super) struct MarkRec {
     pub at: u64,
 }
 
-/// Raw material for a snapshot: events in any order, threads by index.
+/// Raw material for a snapshot: events in any order, threads by index, times
+/// in nanoseconds since the timeline's epoch.
 #[derive(Default)]
 pub(super) struct Parts {
     pub threads: Vec<ThreadInfo>,
-    /// (label, thread, start, end)
-    pub spans: Vec<(Label, usize, u64, u64)>,
-    /// (task id, thread, start, end)
-    pub polls: Vec<(u64, usize, u64, u64)>,
-    /// (label, thread, at)
-    pub marks: Vec<(Label, usize, u64)>,
-    /// (task id, label, thread, at)
-    pub task_starts: Vec<(u64, Label, usize, u64)>,
-    /// (task id, at, completed)
-    pub task_ends: Vec<(u64, u64, bool)>,
+    pub spans: Vec<SpanRec>,
+    pub polls: Vec<RawPoll>,
+    pub marks: Vec<MarkRec>,
+    pub task_starts: Vec<TaskStart>,
+    pub task_ends: Vec<TaskEnd>,
     pub taken_at: u64,
+}
+
+/// A poll of the task numbered `task` (a task id, not yet an index).
+pub(super) struct RawPoll {
+    pub task: u64,
+    pub thread: usize,
+    pub start: u64,
+    pub end: u64,
+}
+
+/// A task created, by `Timeline::instrument`, on `thread`.
+pub(super) struct TaskStart {
+    pub task: u64,
+    pub label: Label,
+    pub thread: usize,
+    pub at: u64,
+}
+
+/// A task that completed, or was dropped before completing.
+pub(super) struct TaskEnd {
+    pub task: u64,
+    pub at: u64,
+    pub completed: bool,
 }
 
 impl Snapshot {
     pub(super) fn from_parts(p: Parts) -> Snapshot {
-        let mut taken_at = p.taken_at;
         let mut starts = p.task_starts;
-        starts.sort_by_key(|t| (t.3, t.0));
-        let index: HashMap<u64, usize> =
-            starts.iter().enumerate().map(|(i, t)| (t.0, i)).collect();
-        let mut ends: Vec<Option<(u64, bool)>> = vec![None; starts.len()];
-        for (id, at, completed) in p.task_ends {
+        starts.sort_by_key(|t| (t.at, t.task));
+        let index: HashMap<u64, usize> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.task, i))
+            .collect();
+        let mut ends: Vec<Option<&TaskEnd>> = vec![None; starts.len()];
+        for end in &p.task_ends {
             // A reader copies one buffer after another, so it may see the end of a
             // task whose start it missed: such events wait for the next snapshot.
-            if let Some(&i) = index.get(&id) {
-                ends[i].get_or_insert((at, completed));
+            if let Some(&i) = index.get(&end.task) {
+                ends[i].get_or_insert(end);
             }
         }
         let mut polls: Vec<PollRec> = p
             .polls
             .into_iter()
-            .filter_map(|(id, thread, start, end)| {
-                let task = *index.get(&id)?;
+            .filter_map(|q| {
                 Some(PollRec {
-                    task,
-                    thread,
-                    start,
-                    end,
+                    task: *index.get(&q.task)?,
+                    thread: q.thread,
+                    start: q.start,
+                    end: q.end,
                 })
             })
             .collect();
-        let mut spans: Vec<SpanRec> = p
-            .spans
-            .into_iter()
-            .map(|(label, thread, start, end)| SpanRec {
-                label,
-                thread,
-                start,
-                end,
-            })
-            .collect();
-        let mut marks: Vec<MarkRec> = p
-            .marks
-            .into_iter()
-            .map(|(label, thread, at)| MarkRec { label, thread, at })
-            .collect();
-        for s in &spans {
-            taken_at = taken_at.max(s.end);
-        }
-        for q in &polls {
-            taken_at = taken_at.max(q.end);
-        }
-        for m in &marks {
-            taken_at = taken_at.max(m.at);
-        }
-        for &(at, _) in ends.iter().flatten() {
-            taken_at = taken_at.max(at);
-        }
+        let mut spans = p.spans;
+        let mut marks = p.marks;
+        let taken_at = spans
+            .iter()
+            .map(|s| s.end)
+            .chain(polls.iter().map(|q| q.end))
+            .chain(marks.iter().map(|m| m.at))
+            .chain(ends.iter().flatten().map(|e| e.at))
+            .fold(p.taken_at, u64::max);
         // Tasks are in their final order already, so poll indices stay valid.
         let tasks: Vec<TaskRec> = starts
             .into_iter()
             .zip(ends)
-            .map(|((id, label, thread, start), end)| {
+            .map(|(start, end)| {
                 let (end, state) = match end {
-                    Some((at, true)) => (at, TaskState::Completed),
-                    Some((at, false)) => (at, TaskState::Cancelled),
+                    Some(e) if e.completed => (e.at, TaskState::Completed),
+                    Some(e) => (e.at, TaskState::Cancelled),
                     None => (taken_at, TaskState::Running),
                 };
                 TaskRec {
-                    id,
-                    label,
-                    thread,
-                    start,
-                    end: end.max(start),
+                    id: start.task,
+                    label: start.label,
+                    thread: start.thread,
+                    start: start.at,
+                    end: end.max(start.at),
                     state,
                 }
             })

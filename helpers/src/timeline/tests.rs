@@ -2,8 +2,10 @@
 //! times (real clocks make exact expectations impossible); the recorder is
 //! checked with real threads and a hand-written executor.
 
-use super::render::{esc, human, nice_step, truncate};
-use super::snapshot::{Parts, max_overlap, union};
+use super::drawing::nice_step;
+use super::snapshot::{
+    MarkRec, Parts, RawPoll, SpanRec, TaskEnd, TaskStart, max_overlap, union,
+};
 use super::*;
 use std::sync::atomic::AtomicUsize;
 use std::task::{Wake, Waker};
@@ -26,8 +28,12 @@ impl Build {
     }
 
     fn span(mut self, label: &str, thread: usize, start: u64, end: u64) -> Build {
-        let label = Cow::Owned(label.to_string());
-        self.0.spans.push((label, thread - 1, start, end));
+        self.0.spans.push(SpanRec {
+            label: Cow::Owned(label.to_string()),
+            thread: thread - 1,
+            start,
+            end,
+        });
         self
     }
 
@@ -39,22 +45,38 @@ impl Build {
         start: u64,
         end: Option<(u64, bool)>,
     ) -> Build {
-        let label = Cow::Owned(label.to_string());
-        self.0.task_starts.push((id, label, 0, start));
+        self.0.task_starts.push(TaskStart {
+            task: id,
+            label: Cow::Owned(label.to_string()),
+            thread: 0,
+            at: start,
+        });
         if let Some((at, completed)) = end {
-            self.0.task_ends.push((id, at, completed));
+            self.0.task_ends.push(TaskEnd {
+                task: id,
+                at,
+                completed,
+            });
         }
         self
     }
 
     fn poll(mut self, id: u64, thread: usize, start: u64, end: u64) -> Build {
-        self.0.polls.push((id, thread - 1, start, end));
+        self.0.polls.push(RawPoll {
+            task: id,
+            thread: thread - 1,
+            start,
+            end,
+        });
         self
     }
 
     fn mark(mut self, label: &str, thread: usize, at: u64) -> Build {
-        let label = Cow::Owned(label.to_string());
-        self.0.marks.push((label, thread - 1, at));
+        self.0.marks.push(MarkRec {
+            label: Cow::Owned(label.to_string()),
+            thread: thread - 1,
+            at,
+        });
         self
     }
 
@@ -248,30 +270,12 @@ fn overlap_sweep_is_exact() {
 }
 
 #[test]
-fn helpers_format_and_escape() {
+fn axis_steps_are_1_2_5() {
     assert_eq!(nice_step(100.0), (20.0, 0));
     assert_eq!(nice_step(8.0), (1.0, 0));
     let (step, decimals) = nice_step(0.4);
     assert!((step - 0.05).abs() < 1e-12 && decimals == 2);
     assert_eq!(nice_step(3.0).1, 1);
-    assert_eq!(human(999), "999 ns");
-    assert_eq!(human(12_345), "12.3 µs");
-    assert_eq!(human(4_560_000), "4.56 ms");
-    assert_eq!(human(1_200_000_000), "1.20 s");
-    assert_eq!(truncate("abcdef", 4), "ab…f");
-    assert_eq!(truncate("download number 17", 9), "down…r 17");
-    assert_eq!(render::thousands(1_234_567), "1,234,567");
-    assert_eq!(render::thousands(999), "999");
-    assert_eq!(truncate("ééé", 3), "ééé");
-    assert_eq!(
-        esc("<a href='x'>&\"</a>"),
-        "&lt;a href=&apos;x&apos;&gt;&amp;&quot;&lt;/a&gt;"
-    );
-    assert_eq!(esc("bell\u{7}"), "bell\u{FFFD}");
-    assert_eq!(
-        trace::json_str("a\"b\\c\nd\u{1}é"),
-        r#""a\"b\\c\u000ad\u0001é""#
-    );
 }
 
 // ---- pictures ----------------------------------------------------------------
@@ -571,18 +575,9 @@ fn text_chart_shows_threads_gaps_and_marks() {
         format!("{}x{}", ".".repeat(20), " ".repeat(39))
     );
     assert!(text.contains("2 = T2 worker"));
-    assert!(text.contains(". = alive, not running"));
-    assert!(text.contains("x = dropped before completing"));
+    assert!(text.contains(". = task alive, not running (awaiting)"));
+    assert!(text.contains("x = task dropped before completing"));
     assert!(text.contains("0") && text.contains("60 ms"), "{text}");
-}
-
-#[test]
-fn evcxr_message_is_one_block() {
-    let msg = render::evcxr_message("<svg/>");
-    assert_eq!(
-        msg,
-        "EVCXR_BEGIN_CONTENT image/svg+xml\n<svg/>\nEVCXR_END_CONTENT\n"
-    );
 }
 
 #[test]

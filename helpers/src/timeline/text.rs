@@ -1,7 +1,8 @@
 //! The ASCII Gantt chart, for terminals and plain `cargo run`.
 
-use super::render::{Drawing, Kind, Layout, MAX_ROWS, human, nice_step, truncate};
+use super::drawing::{Drawing, Key, Kind, Layout, facts, nice_step};
 use super::snapshot::{Snapshot, TaskState};
+use crate::fmt::truncate_middle;
 use std::fmt::Write as _;
 
 /// Columns of the time axis.
@@ -39,7 +40,7 @@ impl Snapshot {
             return "(no events recorded)\n".to_string();
         }
         let d = Drawing::new(self, Layout::ByTask);
-        let shown = d.rows.len().min(MAX_ROWS);
+        let shown = d.shown_rows();
         let span = (d.t1 - d.t0) as f64;
         let col_of = |t: u64| {
             (((t - d.t0) as f64 / span * COLS as f64) as usize).min(COLS - 1)
@@ -89,14 +90,7 @@ impl Snapshot {
         let width = d.rows.iter().take(shown).map(|r| r.chars().count()).max();
         let width = width.unwrap_or(0).min(LABEL_CHARS);
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "wall {}, {} threads used, max concurrent {}, max parallel {}",
-            human(self.wall().as_nanos() as u64),
-            self.threads_used(),
-            self.max_concurrent(),
-            self.max_parallel()
-        );
+        let _ = writeln!(out, "{}", facts(self));
         for (row, label) in d.rows.iter().take(shown).enumerate() {
             let mut line = String::with_capacity(COLS);
             for c in 0..COLS {
@@ -111,7 +105,7 @@ impl Snapshot {
                 };
                 line.push(ch);
             }
-            let label = truncate(label, LABEL_CHARS);
+            let label = truncate_middle(label, LABEL_CHARS);
             let _ = writeln!(out, "{label:>width$} |{line}|");
         }
         if d.rows.len() > shown {
@@ -147,28 +141,19 @@ impl Snapshot {
         let _ = writeln!(out, "{:>width$} {ruler}", "");
         let _ = writeln!(out, "{:>width$} {} ms", "", labels.trim_end());
 
-        // Legend.
-        let mut threads: Vec<usize> = d
-            .items
-            .iter()
-            .filter(|it| matches!(it.kind, Kind::Span | Kind::Poll | Kind::Mark))
-            .map(|it| it.thread)
-            .collect();
-        threads.sort_unstable();
-        threads.dedup();
-        let mut legend: Vec<String> = threads
-            .iter()
-            .map(|&t| format!("{} = {}", thread_char(t), self.thread_label(t)))
-            .collect();
-        if !self.tasks.is_empty() {
-            legend.push(". = alive, not running".into());
-        }
-        if self.tasks.iter().any(|t| t.state == TaskState::Cancelled) {
-            legend.push("x = dropped before completing".into());
-        }
-        if !self.marks.is_empty() {
-            legend.push("* = mark".into());
-        }
+        // Legend: the same entries as the picture's, with the characters drawn
+        // here (a still-running task has none of its own: it shows as alive).
+        let legend = d.legend().into_iter().filter_map(|key| {
+            let words = key.words(self);
+            match key {
+                Key::Thread(t) => Some(format!("{} = {words}", thread_char(t))),
+                Key::MoreThreads(_) => Some(words),
+                Key::Alive => Some(format!(". = {words}")),
+                Key::Dropped => Some(format!("x = {words}")),
+                Key::Mark => Some(format!("* = {words}")),
+                Key::Running => None,
+            }
+        });
         // Legend lines of at most 80 characters.
         let mut line = String::new();
         for item in legend {

@@ -5,7 +5,7 @@
 //! each notebook cell compile time.
 
 use super::snapshot::{Snapshot, TaskState};
-use std::fmt::Write as _;
+use crate::fmt::json_string;
 use std::io;
 use std::path::Path;
 
@@ -36,7 +36,7 @@ impl Snapshot {
             events.push(format!(
                 r#"{{"ph":"M","name":"thread_name","pid":1,"tid":{},"args":{{"name":{}}}}}"#,
                 t + 1,
-                json_str(&self.thread_label(t))
+                json_string(&self.thread_label(t))
             ));
             events.push(format!(
                 r#"{{"ph":"M","name":"thread_sort_index","pid":1,"tid":{},"args":{{"sort_index":{}}}}}"#,
@@ -47,7 +47,7 @@ impl Snapshot {
         for s in &self.spans {
             events.push(format!(
                 r#"{{"ph":"X","cat":"span","name":{},"pid":1,"tid":{},"ts":{},"dur":{}}}"#,
-                json_str(&s.label),
+                json_string(&s.label),
                 s.thread + 1,
                 us(s.start),
                 us(s.end - s.start)
@@ -57,7 +57,7 @@ impl Snapshot {
             let task = &self.tasks[q.task];
             events.push(format!(
                 r#"{{"ph":"X","cat":"poll","name":{},"pid":1,"tid":{},"ts":{},"dur":{},"args":{{"task":{}}}}}"#,
-                json_str(&task.label),
+                json_string(&task.label),
                 q.thread + 1,
                 us(q.start),
                 us(q.end - q.start),
@@ -72,7 +72,7 @@ impl Snapshot {
             };
             let common = format!(
                 r#""cat":"task","name":{},"id":{},"pid":1,"tid":{}"#,
-                json_str(&t.label),
+                json_string(&t.label),
                 t.id,
                 t.thread + 1
             );
@@ -85,7 +85,7 @@ impl Snapshot {
         for m in &self.marks {
             events.push(format!(
                 r#"{{"ph":"i","cat":"mark","s":"t","name":{},"pid":1,"tid":{},"ts":{}}}"#,
-                json_str(&m.label),
+                json_string(&m.label),
                 m.thread + 1,
                 us(m.at)
             ));
@@ -127,22 +127,4 @@ impl Snapshot {
 /// Nanoseconds as microseconds, exactly: `12.345`.
 fn us(ns: u64) -> String {
     format!("{}.{:03}", ns / 1000, ns % 1000)
-}
-
-/// A JSON string literal, quotes included.
-pub(super) fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

@@ -2,8 +2,8 @@
 //! threads. One test function, in a process of its own, so the thread count is
 //! exact.
 
-use helpers::memory::os_thread_count;
-use helpers::work::{SlowServer, parse_response};
+use helpers::process::os_thread_count;
+use helpers::server::{SlowServer, parse_response};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};

@@ -1,5 +1,5 @@
-//! Memory, threads and context switches of this process, and what spawning N
-//! units costs.
+//! This process as the OS sees it: resident memory, OS threads (how many, and
+//! their names), context switches, and what spawning N units costs.
 //!
 //! # Resident, not virtual
 //!
@@ -37,8 +37,9 @@
 //! course's test runs the notebooks that way too.
 //!
 //! Everything in the process counts: your threads, an async runtime's workers,
-//! and a [`SlowServer`](crate::work::SlowServer)'s two threads.
+//! and a [`SlowServer`](crate::server::SlowServer)'s two threads.
 
+use crate::fmt::{NOT_AVAILABLE, fmt_bytes, fmt_duration};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -47,7 +48,7 @@ use std::time::{Duration, Instant};
 /// # Examples
 ///
 /// ```
-/// use helpers::memory::{fmt_bytes, resident_bytes};
+/// use helpers::{fmt::fmt_bytes, process::resident_bytes};
 /// match resident_bytes() {
 ///     Some(b) => println!("this process uses {}", fmt_bytes(b)),
 ///     None => println!("resident memory is not available here"),
@@ -67,7 +68,7 @@ pub fn resident_bytes() -> Option<u64> {
 /// # Examples
 ///
 /// ```
-/// use helpers::memory::os_thread_count;
+/// use helpers::process::os_thread_count;
 /// if let Some(before) = os_thread_count() {
 ///     let (tx, rx) = std::sync::mpsc::channel::<()>();
 ///     let t = std::thread::spawn(move || rx.recv());
@@ -95,7 +96,7 @@ pub fn os_thread_count() -> Option<usize> {
 /// # Examples
 ///
 /// ```
-/// use helpers::memory::os_thread_names;
+/// use helpers::process::os_thread_names;
 /// use std::sync::mpsc::channel;
 /// let (started, has_started) = channel::<()>();
 /// let (tx, rx) = channel::<()>();
@@ -134,7 +135,7 @@ pub fn os_thread_names() -> Option<Vec<String>> {
 /// # Examples
 ///
 /// ```
-/// use helpers::memory::ContextSwitches;
+/// use helpers::process::ContextSwitches;
 /// let before = ContextSwitches { voluntary: 10, involuntary: 3 };
 /// let after = ContextSwitches { voluntary: 25, involuntary: 4 };
 /// let during = after.since(before);
@@ -156,7 +157,7 @@ impl ContextSwitches {
     /// # Examples
     ///
     /// ```
-    /// let c = helpers::memory::ContextSwitches { voluntary: 2, involuntary: 1 };
+    /// let c = helpers::process::ContextSwitches { voluntary: 2, involuntary: 1 };
     /// assert_eq!(c.total(), 3);
     /// ```
     pub fn total(&self) -> u64 {
@@ -168,7 +169,7 @@ impl ContextSwitches {
     /// # Examples
     ///
     /// ```
-    /// use helpers::memory::context_switches;
+    /// use helpers::process::context_switches;
     /// if let Some(before) = context_switches() {
     ///     std::thread::sleep(std::time::Duration::from_millis(5)); // blocks
     ///     let during = context_switches().unwrap().since(before);
@@ -201,7 +202,7 @@ impl ContextSwitches {
 /// # Examples
 ///
 /// ```
-/// use helpers::memory::context_switches;
+/// use helpers::process::context_switches;
 /// match context_switches() {
 ///     Some(c) => println!("{} voluntary, {} involuntary", c.voluntary, c.involuntary),
 ///     None => println!("context switches: not available"),
@@ -234,7 +235,7 @@ fn forced_off() -> bool {
 /// # Examples
 ///
 /// ```
-/// use helpers::memory::{not_available, os_thread_count};
+/// use helpers::process::{not_available, os_thread_count};
 /// match os_thread_count() {
 ///     Some(n) => println!("{n} OS threads"),
 ///     None => println!("{}", not_available("OS thread count")),
@@ -262,12 +263,12 @@ pub fn not_available(figure: &str) -> String {
 /// # Examples
 ///
 /// ```
-/// use helpers::memory::or_na;
+/// use helpers::process::or_na;
 /// assert_eq!(or_na(Some(3)), "3");
 /// assert_eq!(or_na(None::<usize>), "n/a");
 /// ```
 pub fn or_na<T: fmt::Display>(figure: Option<T>) -> String {
-    figure.map_or_else(|| "n/a".to_string(), |v| v.to_string())
+    figure.map_or_else(|| NOT_AVAILABLE.to_string(), |v| v.to_string())
 }
 
 #[cfg(target_os = "linux")]
@@ -461,49 +462,6 @@ fn parse_status_field(status: &str, name: &str) -> Option<u64> {
     })
 }
 
-/// Writes a byte count for humans with 3 or 4 significant digits, in binary
-/// units: `512 B`, `1.50 KiB`, `12.3 KiB`, `812 KiB`, `1.00 MiB`, ... `TiB`.
-///
-/// The rule: below 1 KiB whole bytes; otherwise the largest unit that keeps
-/// the number below 1024, with two decimals below 10, one below 100 and none
-/// from 100. Values round half up, and one that rounds up to 1024 moves to the
-/// next unit.
-///
-/// # Examples
-///
-/// ```
-/// use helpers::memory::fmt_bytes;
-/// assert_eq!(fmt_bytes(512), "512 B");
-/// assert_eq!(fmt_bytes(1536), "1.50 KiB");
-/// assert_eq!(fmt_bytes(8 * 1024 * 1024 + 100 * 1024), "8.10 MiB");
-/// assert_eq!(fmt_bytes(2 << 30), "2.00 GiB");
-/// ```
-pub fn fmt_bytes(bytes: u64) -> String {
-    use crate::clock::{div_round, with_decimals};
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let b = u128::from(bytes);
-    let units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    for (i, unit) in units.iter().enumerate() {
-        let per_unit = 1u128 << (10 * (i + 1));
-        let last = i == units.len() - 1;
-        let hundredths = div_round(b * 100, per_unit);
-        if hundredths < 10 * 100 {
-            return with_decimals(hundredths, 2, unit);
-        }
-        let tenths = div_round(b * 10, per_unit);
-        if tenths < 100 * 10 {
-            return with_decimals(tenths, 1, unit);
-        }
-        let whole = div_round(b, per_unit);
-        if whole < 1024 || last {
-            return with_decimals(whole, 0, unit);
-        }
-    }
-    unreachable!("the last unit always returns")
-}
-
 /// What spawning `n` units of work cost: time, and the change in resident
 /// memory and OS threads. Made by [`measure_spawn`].
 ///
@@ -514,7 +472,7 @@ pub fn fmt_bytes(bytes: u64) -> String {
 /// # Examples
 ///
 /// ```
-/// use helpers::memory::SpawnCost;
+/// use helpers::process::SpawnCost;
 /// use std::time::Duration;
 /// let cost = SpawnCost {
 ///     n: 100,
@@ -555,7 +513,7 @@ impl SpawnCost {
     /// # Examples
     ///
     /// ```
-    /// let (_, cost) = helpers::memory::measure_spawn(0, || ());
+    /// let (_, cost) = helpers::process::measure_spawn(0, || ());
     /// assert_eq!(cost.per_unit_time(), std::time::Duration::ZERO);
     /// ```
     pub fn per_unit_time(&self) -> Duration {
@@ -573,7 +531,7 @@ impl SpawnCost {
     /// # Examples
     ///
     /// ```
-    /// let (_v, cost) = helpers::memory::measure_spawn(1, || vec![1u8; 1 << 20]);
+    /// let (_v, cost) = helpers::process::measure_spawn(1, || vec![1u8; 1 << 20]);
     /// # #[cfg(target_os = "linux")]
     /// assert!(cost.rss_added().unwrap() > 0);
     /// ```
@@ -587,7 +545,7 @@ impl SpawnCost {
     /// # Examples
     ///
     /// ```
-    /// let (_v, cost) = helpers::memory::measure_spawn(0, || ());
+    /// let (_v, cost) = helpers::process::measure_spawn(0, || ());
     /// assert_eq!(cost.per_unit_rss(), None);
     /// ```
     pub fn per_unit_rss(&self) -> Option<u64> {
@@ -600,7 +558,7 @@ impl SpawnCost {
     /// # Examples
     ///
     /// ```
-    /// let (handles, cost) = helpers::memory::measure_spawn(0, Vec::<()>::new);
+    /// let (handles, cost) = helpers::process::measure_spawn(0, Vec::<()>::new);
     /// # #[cfg(target_os = "linux")]
     /// assert_eq!(cost.threads_added(), Some(0));
     /// ```
@@ -611,7 +569,6 @@ impl SpawnCost {
 
 impl fmt::Display for SpawnCost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::clock::fmt_duration;
         write!(
             f,
             "{} units: {} ({} each), ",
@@ -647,7 +604,7 @@ impl fmt::Display for SpawnCost {
 /// # Examples
 ///
 /// ```
-/// use helpers::memory::measure_spawn;
+/// use helpers::process::measure_spawn;
 /// use std::sync::{Arc, Barrier};
 /// let n = 50;
 /// let release = Arc::new(Barrier::new(n + 1));
@@ -730,44 +687,6 @@ mod tests {
     }
 
     #[test]
-    fn fmt_bytes_boundaries() {
-        const K: u64 = 1024;
-        assert_eq!(fmt_bytes(0), "0 B");
-        assert_eq!(fmt_bytes(1023), "1023 B");
-        assert_eq!(fmt_bytes(K), "1.00 KiB");
-        assert_eq!(fmt_bytes(10 * K - 6), "9.99 KiB");
-        assert_eq!(
-            fmt_bytes(10 * K - 5),
-            "10.0 KiB",
-            "rounds to 10: one decimal"
-        );
-        assert_eq!(fmt_bytes(100 * K - 52), "99.9 KiB");
-        assert_eq!(fmt_bytes(100 * K - 51), "100 KiB");
-        assert_eq!(fmt_bytes(812 * K), "812 KiB");
-        assert_eq!(fmt_bytes(1024 * K - 513), "1023 KiB");
-        assert_eq!(
-            fmt_bytes(1024 * K - 512),
-            "1.00 MiB",
-            "rounds to 1024: next unit"
-        );
-        assert_eq!(fmt_bytes(K * K * K), "1.00 GiB");
-        assert_eq!(fmt_bytes(u64::MAX), "16.0 EiB");
-    }
-
-    #[test]
-    fn fmt_bytes_has_3_or_4_significant_digits() {
-        let mut b: u64 = 100;
-        while b < u64::MAX / 10 {
-            for m in [b, b / 2 * 3, b / 4 * 7] {
-                let s = fmt_bytes(m);
-                let digits = s.chars().filter(char::is_ascii_digit).count();
-                assert!((3..=4).contains(&digits), "{m} -> {s}");
-            }
-            b *= 10;
-        }
-    }
-
-    #[test]
     fn status_parsing() {
         let status = "Name:\tcat\nVmRSS:\t    5560 kB\nThreads:\t7\nVmRSSx: 1\n";
         assert_eq!(parse_status_field(status, "VmRSS"), Some(5560));
@@ -818,7 +737,7 @@ mod tests {
 
     #[test]
     fn measure_spawn_passes_the_value_through_and_times_it() {
-        // Thread counts are checked in tests/memory_threads.rs, in a process of
+        // Thread counts are checked in tests/process_threads.rs, in a process of
         // their own: here other tests start and end threads at the same time.
         let (v, cost) = measure_spawn(3, || {
             std::thread::sleep(Duration::from_millis(5));

@@ -1,8 +1,8 @@
 //! Thread and memory counts are process-wide, so they are tested here, in a
 //! process of their own, by one test function.
 
-use helpers::memory::{measure_spawn, os_thread_count, resident_bytes};
-use helpers::work::SlowServer;
+use helpers::process::{measure_spawn, os_thread_count, resident_bytes};
+use helpers::server::SlowServer;
 use std::sync::{Arc, Barrier};
 
 #[test]
