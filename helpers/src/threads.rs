@@ -95,7 +95,7 @@ fn os_thread_id() -> (u64, bool) {
 /// not mark its main thread, so this is the thread created first.
 #[cfg(windows)]
 fn os_thread_id() -> (u64, bool) {
-    crate::memory::windows::current_thread()
+    crate::process::windows::current_thread()
 }
 
 /// Returns `(os thread id, is this the process's main thread)`: never `true`
