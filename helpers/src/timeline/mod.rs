@@ -29,7 +29,8 @@
 //! a `thread_local!` starts empty in each cell. A `Timeline` made in one cell and
 //! used in the next must still find the buffer of a thread that recorded before.
 //! Therefore the buffers are owned by the timeline itself (an `Arc` shared by its
-//! clones) in a registry keyed by the OS thread id from [`ThreadInfo`], and
+//! clones) in a registry keyed by the OS thread id from
+//! [`ThreadInfo`](crate::threads::ThreadInfo), and
 //! threads are numbered `T1`, `T2`, ... in that registry, in order of first
 //! appearance. A per-thread cache
 //! only makes the lookup fast; when it is empty (a new cell, or evicted) the
@@ -43,6 +44,8 @@
 #![forbid(unsafe_code)]
 
 mod drawing;
+mod facts;
+mod recorder;
 mod snapshot;
 mod svg;
 mod text;
@@ -52,14 +55,16 @@ pub use drawing::Layout;
 pub use snapshot::Snapshot;
 pub use svg::Chart;
 
-use crate::threads::ThreadInfo;
+use recorder::Inner;
+#[doc(hidden)]
+pub use recorder::clear_thread_cache;
+
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -97,230 +102,6 @@ pub struct Timeline {
     inner: Arc<Inner>,
 }
 
-/// State shared by all clones of one timeline.
-struct Inner {
-    /// Snapshots give times as nanoseconds since this instant.
-    epoch: Instant,
-    /// One buffer per OS thread, in order of first appearance (index 0 is `T1`).
-    /// Locked only on a thread's first event (and by readers).
-    registry: Mutex<Vec<Arc<ThreadBuffer>>>,
-    next_task: AtomicU64,
-}
-
-/// One thread's events. Aligned so that two threads' buffers never share a cache
-/// line: otherwise their "uncontended" locks would still bounce a line between
-/// cores.
-#[repr(align(128))]
-struct ThreadBuffer {
-    info: ThreadInfo,
-    events: Mutex<Events>,
-}
-
-/// Raw events of one thread, in recording order.
-#[derive(Default)]
-struct Events {
-    spans: Chunks<RawSpan>,
-    polls: Chunks<RawPoll>,
-    marks: Chunks<RawMark>,
-    task_starts: Chunks<RawTaskStart>,
-    task_ends: Chunks<RawTaskEnd>,
-}
-
-/// An append-only list stored in chunks of at most [`CHUNK`] items.
-///
-/// A plain `Vec` would now and then copy everything recorded so far to grow,
-/// a pause of milliseconds in the middle of the thread being measured (and while
-/// holding its buffer's lock). Chunks never move: growing costs one allocation per
-/// `CHUNK` events.
-struct Chunks<T> {
-    full: Vec<Vec<T>>,
-    current: Vec<T>,
-}
-
-const CHUNK: usize = 4096;
-
-impl<T> Default for Chunks<T> {
-    fn default() -> Self {
-        Chunks {
-            full: Vec::new(),
-            current: Vec::new(),
-        }
-    }
-}
-
-impl<T> Chunks<T> {
-    #[inline]
-    fn push(&mut self, item: T) {
-        if self.current.len() == self.current.capacity() {
-            self.grow();
-        }
-        self.current.push(item);
-    }
-
-    #[cold]
-    fn grow(&mut self) {
-        let cap = self.current.capacity();
-        if cap < CHUNK {
-            // Small first chunks, so a thread with three spans costs little.
-            self.current.reserve_exact((cap * 4).clamp(64, CHUNK) - cap);
-        } else {
-            let next = Vec::with_capacity(CHUNK);
-            self.full.push(std::mem::replace(&mut self.current, next));
-        }
-    }
-
-    /// Grows now if the next push would have to.
-    fn make_room(&mut self) {
-        if self.current.len() == self.current.capacity() {
-            self.grow();
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.full.iter().map(Vec::len).sum::<usize>() + self.current.len()
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &T> {
-        self.full.iter().flatten().chain(self.current.iter())
-    }
-}
-
-// Raw events keep `Instant`s: turning them into nanoseconds since the epoch is
-// left to the reader, off the hot path (it costs as much as a third clock read).
-
-struct RawSpan {
-    label: Label,
-    start: Instant,
-    end: Instant,
-}
-
-struct RawPoll {
-    task: u64,
-    start: Instant,
-    end: Instant,
-}
-
-struct RawMark {
-    label: Label,
-    at: Instant,
-}
-
-struct RawTaskStart {
-    task: u64,
-    label: Label,
-    at: Instant,
-}
-
-struct RawTaskEnd {
-    task: u64,
-    at: Instant,
-    completed: bool,
-}
-
-/// How many timelines a thread remembers its buffer for. A miss only costs a
-/// registry lookup, so a handful is plenty.
-const CACHE_CAPACITY: usize = 8;
-
-struct CacheEntry {
-    /// Address of the timeline's `Inner`; `keep` stops it being reused.
-    key: usize,
-    keep: Weak<Inner>,
-    buffer: Arc<ThreadBuffer>,
-}
-
-thread_local! {
-    /// Fast path only: correctness never depends on it (see the module docs).
-    static CACHE: RefCell<Vec<CacheEntry>> = const { RefCell::new(Vec::new()) };
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding a buffer lock cannot leave the vectors inconsistent.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Inner {
-    fn ns(&self, t: Instant) -> u64 {
-        t.saturating_duration_since(self.epoch).as_nanos() as u64
-    }
-
-    fn key(self: &Arc<Inner>) -> usize {
-        Arc::as_ptr(self) as usize
-    }
-
-    /// Runs `f` on the calling thread's events.
-    #[inline]
-    fn with_events<R>(self: &Arc<Inner>, f: impl FnOnce(&mut Events) -> R) -> R {
-        let key = self.key();
-        let mut f = Some(f);
-        let hit = CACHE.try_with(|cache| {
-            let cache = cache.try_borrow().ok()?;
-            let entry = cache.iter().find(|e| e.key == key)?;
-            let f = f.take()?;
-            Some(f(&mut lock(&entry.buffer.events)))
-        });
-        if let Ok(Some(r)) = hit {
-            return r;
-        }
-        let buffer = self.buffer_of_current_thread();
-        let f = f.take().expect("closure not run on a cache miss");
-        f(&mut lock(&buffer.events))
-    }
-
-    /// The slow path: finds (or creates) the calling thread's buffer through the
-    /// registry, and remembers it in the thread-local cache.
-    fn buffer_of_current_thread(self: &Arc<Inner>) -> Arc<ThreadBuffer> {
-        let info = ThreadInfo::current();
-        let buffer = {
-            let mut registry = lock(&self.registry);
-            match registry.iter().find(|b| b.info.os_id == info.os_id) {
-                Some(b) => Arc::clone(b),
-                None => {
-                    let b = Arc::new(ThreadBuffer {
-                        info,
-                        events: Mutex::new(Events::default()),
-                    });
-                    registry.push(Arc::clone(&b));
-                    b
-                }
-            }
-        };
-        let entry = CacheEntry {
-            key: self.key(),
-            keep: Arc::downgrade(self),
-            buffer: Arc::clone(&buffer),
-        };
-        // Ignore failure: during thread teardown the cache may be gone already.
-        let _ = CACHE.try_with(|cache| {
-            if let Ok(mut cache) = cache.try_borrow_mut() {
-                cache.retain(|e| e.keep.strong_count() > 0 && e.key != entry.key);
-                if cache.len() >= CACHE_CAPACITY {
-                    cache.remove(0);
-                }
-                cache.push(entry);
-            }
-        });
-        buffer
-    }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        // Thread-local caches may keep a buffer alive after its timeline is gone:
-        // free the events now, the empty shells are tiny.
-        for b in lock(&self.registry).iter() {
-            *lock(&b.events) = Events::default();
-        }
-    }
-}
-
-/// Forgets the calling thread's cached buffers, as a new evcxr cell would.
-///
-/// Only for tests: recording must keep working (and lose nothing) afterwards.
-#[doc(hidden)]
-pub fn clear_thread_cache() {
-    let _ = CACHE.try_with(|c| c.borrow_mut().clear());
-}
-
 impl Timeline {
     /// Starts an empty timeline whose clock starts now, and registers the calling
     /// thread as `T1`.
@@ -332,11 +113,7 @@ impl Timeline {
     /// assert!(tl.snapshot().is_empty());
     /// ```
     pub fn new() -> Timeline {
-        let inner = Arc::new(Inner {
-            epoch: Instant::now(),
-            registry: Mutex::new(Vec::new()),
-            next_task: AtomicU64::new(1),
-        });
+        let inner = Inner::new();
         inner.buffer_of_current_thread();
         Timeline { inner }
     }
@@ -382,9 +159,7 @@ impl Timeline {
     /// ```
     pub fn mark(&self, label: impl Into<Cow<'static, str>>) {
         let label = label.into();
-        let at = Instant::now();
-        self.inner
-            .with_events(|ev| ev.marks.push(RawMark { label, at }));
+        self.inner.record_mark(label, Instant::now());
     }
 
     /// Wraps a future so that its lifetime and every poll are recorded.
@@ -417,10 +192,7 @@ impl Timeline {
         future: F,
     ) -> Instrumented<F> {
         let label = label.into();
-        let task = self.inner.next_task.fetch_add(1, Ordering::Relaxed);
-        let at = Instant::now();
-        self.inner
-            .with_events(|ev| ev.task_starts.push(RawTaskStart { task, label, at }));
+        let task = self.inner.new_task(label, Instant::now());
         Instrumented {
             future: Box::pin(future),
             timeline: self.clone(),
@@ -456,12 +228,7 @@ impl Timeline {
     /// assert_eq!(tl.snapshot().span_count(), 1);
     /// ```
     pub fn register_thread(&self) {
-        let buffer = self.inner.buffer_of_current_thread();
-        let mut events = lock(&buffer.events);
-        // Allocate the first chunks now too, and not in the first recorded span.
-        events.spans.make_room();
-        events.polls.make_room();
-        events.marks.make_room();
+        self.inner.register_current_thread();
     }
 
     /// An immutable, sorted copy of everything recorded so far.
@@ -481,53 +248,7 @@ impl Timeline {
     /// assert_eq!(tl.snapshot().span_count(), 2);
     /// ```
     pub fn snapshot(&self) -> Snapshot {
-        let buffers: Vec<Arc<ThreadBuffer>> = lock(&self.inner.registry).clone();
-        let ns = |t: Instant| self.inner.ns(t);
-        let mut parts = snapshot::Parts::default();
-        for (thread, b) in buffers.iter().enumerate() {
-            parts.threads.push(b.info.clone());
-            let ev = lock(&b.events);
-            parts
-                .spans
-                .extend(ev.spans.iter().map(|s| snapshot::SpanRec {
-                    label: s.label.clone(),
-                    thread,
-                    start: ns(s.start),
-                    end: ns(s.end),
-                }));
-            parts
-                .polls
-                .extend(ev.polls.iter().map(|p| snapshot::RawPoll {
-                    task: p.task,
-                    thread,
-                    start: ns(p.start),
-                    end: ns(p.end),
-                }));
-            parts
-                .marks
-                .extend(ev.marks.iter().map(|m| snapshot::MarkRec {
-                    label: m.label.clone(),
-                    thread,
-                    at: ns(m.at),
-                }));
-            parts.task_starts.extend(ev.task_starts.iter().map(|t| {
-                snapshot::TaskStart {
-                    task: t.task,
-                    label: t.label.clone(),
-                    thread,
-                    at: ns(t.at),
-                }
-            }));
-            parts
-                .task_ends
-                .extend(ev.task_ends.iter().map(|t| snapshot::TaskEnd {
-                    task: t.task,
-                    at: ns(t.at),
-                    completed: t.completed,
-                }));
-        }
-        parts.taken_at = ns(Instant::now());
-        Snapshot::from_parts(parts)
+        Snapshot::from_parts(self.inner.parts())
     }
 
     /// How many OS threads ran spans or polls so far: see
@@ -662,21 +383,13 @@ impl fmt::Debug for Timeline {
     /// );
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (mut spans, mut tasks, mut polls, mut marks) = (0, 0, 0, 0);
-        let registry = lock(&self.inner.registry);
-        for b in registry.iter() {
-            let ev = lock(&b.events);
-            spans += ev.spans.len();
-            tasks += ev.task_starts.len();
-            polls += ev.polls.len();
-            marks += ev.marks.len();
-        }
+        let c = self.inner.counts();
         f.debug_struct("Timeline")
-            .field("threads", &registry.len())
-            .field("spans", &spans)
-            .field("tasks", &tasks)
-            .field("polls", &polls)
-            .field("marks", &marks)
+            .field("threads", &c.threads)
+            .field("spans", &c.spans)
+            .field("tasks", &c.tasks)
+            .field("polls", &c.polls)
+            .field("marks", &c.marks)
             .finish()
     }
 }
@@ -700,12 +413,9 @@ pub struct SpanGuard<'a> {
 
 impl Drop for SpanGuard<'_> {
     fn drop(&mut self) {
-        let span = RawSpan {
-            label: std::mem::replace(&mut self.label, Cow::Borrowed("")),
-            start: self.start,
-            end: Instant::now(),
-        };
-        self.timeline.inner.with_events(|ev| ev.spans.push(span));
+        let label = std::mem::replace(&mut self.label, Cow::Borrowed(""));
+        let end = Instant::now();
+        self.timeline.inner.record_span(label, self.start, end);
     }
 }
 
@@ -758,18 +468,10 @@ impl<F: Future> Future for Instrumented<F> {
         let start = Instant::now();
         let out = this.future.as_mut().poll(cx);
         let end = Instant::now();
-        let task = this.task;
         let completes = out.is_ready() && !this.finished;
-        this.timeline.inner.with_events(|ev| {
-            ev.polls.push(RawPoll { task, start, end });
-            if completes {
-                ev.task_ends.push(RawTaskEnd {
-                    task,
-                    at: end,
-                    completed: true,
-                });
-            }
-        });
+        this.timeline
+            .inner
+            .record_poll(this.task, start, end, completes);
         this.finished |= completes;
         out
     }
@@ -778,14 +480,7 @@ impl<F: Future> Future for Instrumented<F> {
 impl<F> Drop for Instrumented<F> {
     fn drop(&mut self) {
         if !self.finished {
-            let (task, at) = (self.task, Instant::now());
-            self.timeline.inner.with_events(|ev| {
-                ev.task_ends.push(RawTaskEnd {
-                    task,
-                    at,
-                    completed: false,
-                })
-            });
+            self.timeline.inner.record_drop(self.task, Instant::now());
         }
     }
 }
