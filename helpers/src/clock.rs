@@ -28,7 +28,7 @@
 //! # One format for durations
 //!
 //! Every duration printed here is written by
-//! [`fmt_duration`](crate::fmt::fmt_duration) (`201.3 ms`, `1.204 s`), the
+//! [`fmt_duration`] (`201.3 ms`, `1.204 s`), the
 //! same function tables and timeline pictures use.
 
 #![forbid(unsafe_code)]

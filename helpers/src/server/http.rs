@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{MAX_DELAY, MAX_SIZE};
 
-/// Extracts the body from a complete response of a [`SlowServer`] (status line,
+/// Extracts the body from a complete response of a [`SlowServer`](super::SlowServer) (status line,
 /// headers, empty line, body).
 ///
 /// # Errors
