@@ -103,7 +103,8 @@ def main() -> int:
             br.wait_for_server()
             kernel = br.open_notebook(NOTEBOOK)
             other = LEARNERS[1] if br is a else LEARNERS[0]
-            runs = asyncio.run(room.run_cells(br, kernel, [probe_cell(other)], 120))
+            cell = room.Cell(probe_cell(other))
+            runs = asyncio.run(room.run_cells(br, kernel, [cell], 120))
             out = runs[0].text
             uid = pwd.getpwnam(br.name).pw_uid
             print(f"  {br.name}: server, kernel and one cell in "

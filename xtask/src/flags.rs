@@ -75,6 +75,42 @@ xflags::xflags! {
                 optional --cells n: u32
             }
         }
+
+        /// Serve the course to a workshop room on this machine: JupyterHub, one
+        /// Unix account and private copy per learner, log-in with printed cards.
+        /// Needs root (it makes the accounts).
+        cmd room {
+            /// The learners: a text file, one name per line (# starts a comment).
+            optional --learners file: PathBuf
+            /// The teacher's account name, the only admin (default: teacher).
+            optional --teacher name: String
+            /// The address to serve on (default 127.0.0.1; 0.0.0.0 for a room's
+            /// network, with TLS in front).
+            optional --address address: String
+            /// The port (default 8000, or the next free one).
+            optional --port port: u16
+            /// Stop a learner's server after this many idle minutes (default 60;
+            /// 0 never). Their work stays; logging in starts it again.
+            optional --cull-after-minutes minutes: u32
+            /// Serve HTTPS with this certificate (with --ssl-key).
+            optional --ssl-cert file: PathBuf
+            /// The certificate's private key.
+            optional --ssl-key file: PathBuf
+            /// Remove every account the room made, with its home, and stop.
+            optional --remove-accounts
+        }
+
+        /// How many learners one server holds: N simulated learners log in to a
+        /// room together and run a notebook's cells; prints each one's waits and
+        /// memory (needs root).
+        cmd room-bench {
+            /// How many learners.
+            required --learners n: u32
+            /// New learners start without the warmed evcxr cache.
+            optional --no-seed
+            /// Which notebook they run (default 01).
+            optional --notebook pattern: String
+        }
     }
 }
 

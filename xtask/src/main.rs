@@ -12,6 +12,8 @@
 //! - `pins`     rewrites every notebook's `:dep` lines from `xtask/crates.txt`.
 //! - `measured` copies the last measured times into `xtask/measured.json` and texts.
 //! - `kernel-bench` what helpers, a setup cell and a trivial cell cost in the kernel.
+//! - `room`     JupyterHub for a workshop: one account and copy per learner.
+//! - `room-bench` how many learners one server holds, measured.
 //!
 //! The notebook runner itself is Python (`xtask/harness/nbrun.py`), because
 //! nbclient, the headless Jupyter client, is a Python library: it speaks the same
@@ -45,6 +47,8 @@ mod measured;
 mod notebooks;
 mod pins;
 mod reset;
+mod room;
+mod room_bench;
 mod setup;
 mod strip;
 mod test;
@@ -78,6 +82,8 @@ fn main() -> ExitCode {
         XtaskCmd::Strip(cmd) => cmd.run(&root),
         XtaskCmd::Reset(cmd) => cmd.run(&root),
         XtaskCmd::Pins(cmd) => cmd.run(&root),
+        XtaskCmd::Room(cmd) => cmd.run(&root),
+        XtaskCmd::RoomBench(cmd) => cmd.run(&root),
         XtaskCmd::Measured(cmd) => cmd.run(&root),
         XtaskCmd::KernelBench(cmd) => cmd.run(&root),
     };

@@ -80,14 +80,14 @@ impl flags::Test {
     }
 }
 
-/// The full test's eight numbered steps before the notebooks; what could not run
+/// The full test's nine numbered steps before the notebooks; what could not run
 /// on this machine is added to `skipped`.
 fn checks(root: &Path, env: &Env, skipped: &mut Vec<&str>) -> Result<()> {
     let harness = root.join("xtask/harness");
     let cargo_in_root = |args: &[&str]| run(cargo().current_dir(root).args(args));
     let python_script =
         |name: &str| run(python(env).current_dir(root).arg(harness.join(name)));
-    let mut p = Progress::new(8);
+    let mut p = Progress::new(9);
     p.step("cargo fmt --check", || {
         cargo_in_root(&["fmt", "--all", "--check"]).map(|()| "formatted".into())
     })?;
@@ -129,6 +129,25 @@ fn checks(root: &Path, env: &Env, skipped: &mut Vec<&str>) -> Result<()> {
             None => {
                 skipped.push("the browser check did not run (see its step)");
                 Ok("DID NOT RUN".into())
+            }
+        },
+    )?;
+    p.step(
+        "workshop room: two learners log in, each in their own account",
+        || {
+            // test_room.py exits 3 when it cannot run here (it needs root).
+            let status = python(env)
+                .current_dir(root)
+                .arg(harness.join("test_room.py"))
+                .status()
+                .map_err(|e| format!("could not start test_room.py: {e}"))?;
+            match status.code() {
+                Some(0) => Ok("log-in, isolation and tear-down checked".into()),
+                Some(3) => {
+                    skipped.push("the room test did not run (see its step)");
+                    Ok("DID NOT RUN".into())
+                }
+                _ => Err(format!("the room test failed ({status})")),
             }
         },
     )
