@@ -1,7 +1,7 @@
 """Every figure "not available": the notebooks still run, print why, and never panic.
 
 Resident memory, OS thread counts and names, and context switches come from the
-operating system, and some systems do not give them (see helpers' `memory`
+operating system, and some systems do not give them (see helpers' `process`
 module). A notebook must then print that the figure is not available and skip
 only the checks that need it. This test proves it on a machine that has every
 figure: it runs each lesson and solution that reads one with `COURSE_FIGURES=none`,
