@@ -476,19 +476,44 @@ class Hub:
     log: Path
 
     def stop(self) -> None:
-        """SIGTERM lets the hub stop every learner's server and the proxy; anything
-        still alive after 20 s is killed with its whole process group."""
+        """SIGTERM lets the hub stop every learner's server, its services and the
+        proxy. Whatever it started that is still alive 40 s later (they run in
+        sessions of their own, so the hub's process group does not cover them) is
+        killed, found by parentage before the hub went."""
+        started = descendants(self.process.pid)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(20)
+                self.process.wait(40)
             except subprocess.TimeoutExpired:
                 pass
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        for pid in [self.process.pid, *started]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.process.wait()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from /proc's parent links."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                # The command may contain spaces and parentheses: split after the last ')'.
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def start_hub(shared: Shared, state: Path, learners: list[str], teacher: str,
@@ -534,7 +559,7 @@ def start_hub(shared: Shared, state: Path, learners: list[str], teacher: str,
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RoomError(f"JupyterHub exited ({process.returncode}); see {log}"
+            raise RoomError(f"JupyterHub exited ({process.returncode}); its log: {log}"
                             if quiet else f"JupyterHub exited ({process.returncode})")
         try:
             with urllib.request.urlopen(f"{url}/hub/api/", timeout=2,
@@ -664,8 +689,10 @@ async def run_cells(browser: Browser, kernel_id: str, cells: list[Cell],
     session = uuid.uuid4().hex
     url = (f"{ws_base}/user/{browser.name}/api/kernels/{kernel_id}/channels"
            f"?session_id={session}")
+    # A room starting many kernels at once is slow to answer: wait as a browser would.
     conn = await websocket_connect(HTTPRequest(
-        url, headers={"Cookie": browser.cookies_header()}, validate_cert=False))
+        url, headers={"Cookie": browser.cookies_header()}, validate_cert=False,
+        connect_timeout=cell_timeout, request_timeout=cell_timeout))
     runs = []
     try:
         for cell in cells:
@@ -783,7 +810,7 @@ def serve(args) -> int:
     write_cards(state, [teacher, *learners], cards_txt)
     hub = start_hub(shared, state, learners, teacher, args.address, args.port,
                     args.cull_after_minutes * 60,
-                    (args.ssl_cert, args.ssl_key) if args.ssl_cert else None)
+                    (args.ssl_cert, args.ssl_key) if args.ssl_cert else None, quiet=True)
     say(f"{len(learners)} learners and the teacher ({teacher}, the only admin) can log in;"
         f" their passwords are in {cards_txt} (readable by root only): print it and cut")
     if args.cull_after_minutes:
@@ -794,8 +821,11 @@ def serve(args) -> int:
             "in front (--ssl-cert/--ssl-key, or a reverse proxy such as Caddy or nginx); "
             "see notebooks/README.md")
     print(f"\n    open {hub.url}/\n", flush=True)
+    say(f"the hub's log: {hub.log}")
     say("Ctrl-C stops the hub and every learner's server (their work stays in their "
         "homes); `cargo xtask room --remove-accounts` removes the accounts")
+    # Ctrl-C, or a SIGTERM from a service manager, stops the hub cleanly.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return hub.process.wait()
     except KeyboardInterrupt:
@@ -829,6 +859,12 @@ def bench(args) -> int:
             f"({len(cells)} code cells){' without the warmed cache' if args.no_seed else ''}")
 
         async def learner(name: str) -> dict:
+            try:
+                return await learner_steps(name)
+            except (RoomError, OSError, asyncio.TimeoutError) as e:
+                return {"learner": name, "error": f"{type(e).__name__}: {e}"}
+
+        async def learner_steps(name: str) -> dict:
             b = Browser(hub.url, name)
             t0 = time.monotonic()
             ok = await asyncio.to_thread(b.log_in, cards[name])
@@ -851,16 +887,24 @@ def bench(args) -> int:
         peak = watch.stop()
         for r in results:
             r["peak_rss_mib"] = peak[r["learner"]] / 2**20
-        all_cells = sorted(s for r in results for s in r["cells_s"])
+        done = [r for r in results if "error" not in r]
+        if not done:
+            for r in results:
+                say(f"{r['learner']}: {r['error']}")
+            raise RoomError("no learner got through the notebook")
+        all_cells = sorted(s for r in done for s in r["cells_s"])
         report = {
             "learners": len(names), "notebook": notebook.name, "seeded": not args.no_seed,
             "cores": os.cpu_count(), "per_learner": results,
             "cell_p50_s": pct(all_cells, 50), "cell_p95_s": pct(all_cells, 95),
-            "first_cell_p50_s": pct(sorted(r["cells_s"][0] for r in results), 50),
-            "ready_p50_s": pct(sorted(r["ready_s"] for r in results), 50),
+            "first_cell_p50_s": pct(sorted(r["cells_s"][0] for r in done), 50),
+            "ready_p50_s": pct(sorted(r["ready_s"] for r in done), 50),
+            "learners_failed": len(results) - len(done),
             "peak_rss_mib_max": max(r["peak_rss_mib"] for r in results),
         }
         print_report(report)
+        if report["learners_failed"]:
+            say(f"{report['learners_failed']} learner(s) did not get through (above)")
         out = ROOT / "target" / f"room-bench-{len(names)}{'-noseed' if args.no_seed else ''}.json"
         out.write_text(json.dumps(report, indent=1))
         say(f"written to {out.relative_to(ROOT)}")
@@ -870,6 +914,8 @@ def bench(args) -> int:
             hub.stop()
         for name in names:
             remove_account(name)
+        if (state / "jupyterhub.log").exists():
+            shutil.copy2(state / "jupyterhub.log", ROOT / "target" / "room-bench-hub.log")
         shutil.rmtree(state, ignore_errors=True)
 
 
@@ -901,6 +947,9 @@ def print_report(r: dict) -> None:
     print(f"{'learner':<10}{'ready s':>9}{'1st cell s':>12}{'cells p50 s':>13}"
           f"{'slowest s':>11}{'peak MiB':>10}  failed cells")
     for x in r["per_learner"]:
+        if "error" in x:
+            print(f"{x['learner']:<10} did not get through: {x['error']}")
+            continue
         c = sorted(x["cells_s"])
         print(f"{x['learner']:<10}{x['ready_s']:>9.1f}{x['cells_s'][0]:>12.1f}"
               f"{pct(c, 50):>13.2f}{c[-1]:>11.1f}{x['peak_rss_mib']:>10.0f}  "
@@ -927,6 +976,9 @@ def main(argv: list[str]) -> int:
     b.add_argument("--no-seed", action="store_true")
     b.add_argument("--notebook", default="01")
     args = parser.parse_args(argv)
+    # A shell that starts us in the background makes us (and so the hub and its
+    # services) ignore SIGINT, and the hub stops its services with SIGINT first.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if args.command == "serve":
             return serve(args)

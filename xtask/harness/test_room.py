@@ -20,6 +20,7 @@ import asyncio
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -69,6 +70,9 @@ def main() -> int:
         print("room test: did not run: it makes Unix accounts and needs root "
               "(run `sudo cargo xtask test`, or as root in a container)")
         return 3
+    # Started in the background, we would ignore SIGINT, and so would the hub's
+    # services, which the hub stops with SIGINT first.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     start = time.monotonic()
     results: list[tuple[str, bool]] = []
     state = room.ROOM / "test-hub"
