@@ -13,7 +13,10 @@ A notebook fails when:
   thread (a failed `assert!`) with the course's kernel build (xtask/kernel/);
 - a panic in any other thread shows on stderr, even one that comes after its cell:
   a thread the cell left running, say (seen in the next cell's output, or in a
-  last marker cell the harness runs after the notebook's cells);
+  last marker cell the harness runs after the notebook's cells). Such a late panic
+  is reported against the cell that started its thread where that is known (Linux:
+  the panic names its OS thread, and the harness notes after each cell which threads
+  the kernel's processes run), else against the cell it showed under, or the end;
 - the kernel is not the course's build (`--expect-kernel VERSION`): only that build
   sends all of a cell's output before it says the cell is done (evcxr/evcxr#353), so
   with another one a failed `assert!` could pass unseen;
@@ -58,6 +61,8 @@ ALLOWED_LANGUAGE_INFO = {"name", "file_extension", "mimetype", "pygment_lexer",
 
 # How evcxr reports a panic: the panic hook's message on stderr.
 PANIC_RE = re.compile(r"panicked at|^thread '[^']*' panicked", re.MULTILINE)
+# The panic hook names the thread's OS id: "thread 'name' (12345) panicked at".
+PANIC_TID_RE = re.compile(r"^thread '[^']*' \((\d+)\) panicked", re.MULTILINE)
 # evcxr's runtime process dying (abort, segfault, stack overflow) is a failure too.
 CRASH_RE = re.compile(r"Child process terminated|Subprocess terminated", re.IGNORECASE)
 
@@ -172,13 +177,33 @@ def summarise(text: str, limit: int = 300) -> str:
     return short if len(short) <= limit else short[: limit - 1] + "…"
 
 
-def raised_of(cell) -> str | None:
-    """What a cell that ran raised: an error, a panic or a crash, or None."""
+def stderr_of(cell) -> str:
+    # A panic's lines can arrive in several stderr chunks: judge them together.
+    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o.get("output_type") == "stream" and o.get("name") == "stderr")
+
+
+def without_panics_of(stderr: str, tids: set[int]) -> str:
+    """`stderr` less the panic messages of threads `tids` (each up to the next blank
+    line or the next panic), so they are not blamed on the cell they showed under."""
+    kept, skipping = [], False
+    for line in stderr.splitlines(keepends=True):
+        m = PANIC_TID_RE.match(line)
+        if m:
+            skipping = int(m.group(1)) in tids
+        elif not line.strip():
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
+
+
+def raised_of(cell, foreign: set[int] = frozenset()) -> str | None:
+    """What a cell that ran raised: an error, a panic or a crash, or None. Panics of
+    the threads in `foreign` (started by earlier cells) do not count."""
     raised = None
     outputs = cell.get("outputs", [])
-    # A panic's lines can arrive in several stderr chunks: judge them together.
-    stderr = "".join(o.get("text", "") for o in outputs
-                     if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    stderr = without_panics_of(stderr_of(cell), set(foreign))
     errors = [o for o in outputs if o.get("output_type") == "error"]
     if errors and errors[0].get("ename") == "panic":
         # The course's kernel reports a panic in the cell's own thread as an error.
@@ -206,12 +231,64 @@ def shows_unit(cell) -> bool:
                for o in cell.get("outputs", []))
 
 
-def judge_cell(index: int, cell) -> list[Problem]:
-    """Reads a cell's outputs after it ran and says what went wrong, if anything."""
+def late_panics(cell, owners: dict[int, int], seen_under: str) -> list[Problem]:
+    """The panics under `cell` from threads that earlier cells started, each
+    reported against the cell that started it."""
+    problems = []
+    for m in PANIC_TID_RE.finditer(stderr_of(cell)):
+        tid = int(m.group(1))
+        if tid in owners:
+            rest = stderr_of(cell)[m.start():]
+            problems.append(Problem(owners[tid], (
+                f"a thread it started (OS thread {tid}) panicked after the cell ended,"
+                f" {seen_under}: {summarise(rest)}")))
+    return problems
+
+
+def kernel_threads(pid: int | None) -> set[int]:
+    """The OS thread ids of the threads the kernel's processes (it and every process
+    below it) started, less each process's main thread: a cell runs on the main
+    thread of evcxr's runtime process, so a panic there is the cell's own. Empty
+    where there is no /proc: late panics are then blamed where they show."""
+    if pid is None or not os.path.isdir("/proc"):
+        return set()
+    tids: set[int] = set()
+    for p in [pid, *descendants(pid)]:
+        try:
+            tids.update(int(t) for t in os.listdir(f"/proc/{p}/task") if int(t) != p)
+        except OSError:
+            pass
+    return tids
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from /proc's parent links."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                # The command may hold spaces and parentheses: split after the last ')'.
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def judge_cell(index: int, cell, foreign: set[int] = frozenset()) -> list[Problem]:
+    """Reads a cell's outputs after it ran and says what went wrong, if anything;
+    panics of the threads in `foreign` belong to earlier cells (see late_panics)."""
     if shows_unit(cell):
         return [Problem(index, "shows a stray `()`: its last statement (an `if`, a `match`,"
                                " a block) needs a `;`  [" + first_line(cell.source) + "]")]
-    raised = raised_of(cell)
+    raised = raised_of(cell, foreign)
     expects = "raises-exception" in tags_of(cell)
     if not expects:
         return [] if raised is None else [Problem(index, f"{raised}  [{first_line(cell.source)}]")]
@@ -266,8 +343,9 @@ def kernel_version(client) -> str | None:
     return None
 
 
-def drain_problems(client) -> list[Problem]:
-    """Runs the marker cell after the last cell; a late panic there is a failure."""
+def drain_problems(client, owners: dict[int, int]) -> list[Problem]:
+    """Runs the marker cell after the last cell; a late panic there is a failure,
+    reported against the cell that started its thread where that is known."""
     import nbformat
 
     cell = nbformat.v4.new_code_cell(DRAIN_SOURCE)
@@ -278,10 +356,10 @@ def drain_problems(client) -> list[Problem]:
         client.execute_cell(cell, len(client.nb.cells) - 1)
     finally:
         client.nb.cells.pop()
-    raised = raised_of(cell)
+    problems = late_panics(cell, owners, "after the last cell")
+    raised = raised_of(cell, set(owners))
     streams = {o.get("name"): o.get("text", "") for o in cell.outputs
                if o.get("output_type") == "stream"}
-    problems = []
     if raised is not None:
         problems.append(Problem(None, f"after the last cell: {raised} (a thread a cell"
                                       " left running?)"))
@@ -347,6 +425,9 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
                         f" and a failed assert! can be lost; {SETUP_HINT}")))
                     return result
             reached_end = True
+            # Which cell each of the kernel's threads was first seen after (OS id ->
+            # cell number): a panic that names one of them later is that cell's.
+            owners: dict[int, int] = {}
             for i, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
@@ -385,9 +466,12 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
                         result.note = f"fails at its check (cell {i + 1}) as intended: {raised}"
                     reached_end = False
                     break  # what follows the check is the learner's business
-                result.problems += judge_cell(i + 1, cell)
+                result.problems += late_panics(cell, owners, f"seen under cell {i + 1}")
+                result.problems += judge_cell(i + 1, cell, set(owners))
+                alive = kernel_threads(result.kernel_pid)
+                owners = {t: owners.get(t, i + 1) for t in alive}
             if reached_end:
-                result.problems += drain_problems(client)
+                result.problems += drain_problems(client, owners)
     except NoSuchKernel:
         result.problems.append(Problem(None, f"no `{kernel_name}` Jupyter kernel: {SETUP_HINT}"))
     except Exception as e:  # noqa: BLE001 - report, never crash the whole run

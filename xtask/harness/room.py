@@ -59,6 +59,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nbrun import descendants
+
 ROOT = Path(__file__).resolve().parents[2]
 ROOM = ROOT / "target" / "room"
 GROUP = "course-room"
@@ -493,27 +495,6 @@ class Hub:
             except ProcessLookupError:
                 pass
         self.process.wait()
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid`, from /proc's parent links."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                # The command may contain spaces and parentheses: split after the last ')'.
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def start_hub(shared: Shared, state: Path, learners: list[str], teacher: str,
