@@ -150,8 +150,18 @@ class Shared:
     seed: Path
 
     def kernel_env(self) -> dict[str, str]:
+        # Each cell is a library that needs the toolchain's libstd. rustc records where
+        # it is as a path relative to the cell's build folder, which breaks when that
+        # folder (in /tmp) and the toolchain share a parent and cargo copies the library
+        # one level up: seen with a course cloned under /tmp ("dlopen failed" at every
+        # kernel start). The loader looks in LD_LIBRARY_PATH first.
+        sysroot = self.toolchain_bin.parent
+        host = next(line.split()[1] for line in
+                    run([str(self.toolchain_bin / "rustc"), "-vV"]).stdout.splitlines()
+                    if line.startswith("host:"))
         return {
             "PATH": f"{self.toolchain_bin}:/usr/local/bin:/usr/bin:/bin",
+            "LD_LIBRARY_PATH": f"{sysroot}/lib/rustlib/{host}/lib:{sysroot}/lib",
             "CARGO_HOME": str(self.cargo_home),
             "CARGO_NET_OFFLINE": "true",
             "RUST_BACKTRACE": "0",
