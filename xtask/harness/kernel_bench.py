@@ -11,11 +11,16 @@ resolves as in the course):
 - every notebook's setup cell (`:cache`, `:dep helpers`, `use helpers::prelude::*`)
   in three fresh kernels with a warm cache: what a learner waits for first (issue
   #11's budget: 3 s);
-- the median of 10 trivial cells with and without helpers loaded.
+- the median of 10 trivial cells with and without helpers loaded;
+- a cell that builds a two-worker tokio runtime and awaits one spawned task (the
+  typical cell of 05-09; issue #11's budget: 1 s), median of 5, crates loaded;
+- a Tab completion (`std::collections::Hash|`): the first in a kernel (rust-analyzer
+  loads then) and the median of 5 after it.
 
 Budget (issue #2): cold <= 5 s on a 2-core machine; trivial cell with helpers
 <= 1.1x the same cell without. Prints one line per figure and a summary line
-`kernel: dep_cold_s=<f> dep_cached_s=<f> cell_ms=<f> cell_helpers_ms=<f> ratio=<f>`.
+`kernel: dep_cold_s=<f> dep_cached_s=<f> setup_cell_s=<f> cell_ms=<f> cell_helpers_ms=<f>
+ratio=<f> runtime_cell_s=<f> complete_first_ms=<f> complete_ms=<f>`.
 """
 
 from __future__ import annotations
@@ -48,6 +53,19 @@ class Kernel:
         if msg["msg_type"] == "stream" and "panicked" in msg["content"].get("text", ""):
             raise RuntimeError(msg["content"]["text"])
 
+    def complete(self, code: str, timeout: float = 120) -> float:
+        """One Tab completion at the end of `code`; its wall time in seconds."""
+        start = time.monotonic()
+        msg_id = self.kc.complete(code, len(code))
+        while True:
+            reply = self.kc.get_shell_msg(timeout=timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        took = time.monotonic() - start
+        if not reply["content"].get("matches"):
+            raise RuntimeError(f"no completion for {code!r}: {reply['content']}")
+        return took
+
     def close(self) -> None:
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=True)
@@ -55,6 +73,15 @@ class Kernel:
 
 # The first code cell of every notebook, as the notebooks have it.
 SETUP_CELL = ':cache 2000\n:dep helpers = { path = "../helpers" }\nuse helpers::prelude::*;'
+
+
+# The typical cell of 05-09: a runtime built inside the cell, one task awaited.
+RUNTIME_CELL = """{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2).enable_all().build().unwrap();
+    let n = rt.block_on(async { tokio::spawn(async { 40 + 2 }).await.unwrap() });
+    assert_eq!(n, 42);
+}"""
 
 
 def median_cell(kernel: Kernel, n: int = 10) -> float:
@@ -132,8 +159,24 @@ def main() -> int:
     ratio = with_helpers / without
     print(f"trivial cell, median of 10: {without * 1000:.0f} ms without helpers, "
           f"{with_helpers * 1000:.0f} ms with helpers ({ratio:.2f}x)")
+
+    k = Kernel()
+    try:
+        k.run(SETUP_CELL)
+        k.run("\n".join(DEPS), timeout=900)
+        k.run(RUNTIME_CELL)  # the first pays for loading the crates
+        runtime = statistics.median(k.run(RUNTIME_CELL) for _ in range(5))
+        first_completion = k.complete("std::collections::Hash")
+        completion = statistics.median(k.complete("std::collections::Hash") for _ in range(5))
+    finally:
+        k.close()
+    print(f"a cell that builds a tokio runtime and awaits a task, median of 5: {runtime:.2f} s")
+    print(f"Tab completion: first {first_completion * 1000:.0f} ms, then median of 5 "
+          f"{completion * 1000:.0f} ms")
     print(f"kernel: dep_cold_s={cold:.2f} dep_cached_s={cached:.2f} setup_cell_s={setup_cell:.2f} "
-          f"cell_ms={without * 1000:.0f} cell_helpers_ms={with_helpers * 1000:.0f} ratio={ratio:.2f}")
+          f"cell_ms={without * 1000:.0f} cell_helpers_ms={with_helpers * 1000:.0f} ratio={ratio:.2f} "
+          f"runtime_cell_s={runtime:.2f} complete_first_ms={first_completion * 1000:.0f} "
+          f"complete_ms={completion * 1000:.0f}")
     return 0
 
 
