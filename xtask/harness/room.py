@@ -365,7 +365,7 @@ def ensure_account(name: str, shared: Shared) -> tuple[Path, bool]:
     made = False
     try:
         entry = pwd.getpwnam(name)
-        if name not in members():
+        if name not in members() or entry.pw_gecos != COMMENT:
             raise RoomError(f"a Unix account {name!r} already exists and the room did not "
                             "make it: give that learner another name in the list")
     except KeyError:
