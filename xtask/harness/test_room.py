@@ -133,12 +133,17 @@ def main() -> int:
             hub.stop()
         for name in LEARNERS:
             room.remove_account(name)
+        if not room.members():  # the group too, unless a real room still uses it
+            subprocess.run(["groupdel", room.GROUP], capture_output=True)
         shutil.rmtree(state, ignore_errors=True)
     for name in LEARNERS:
         left = subprocess.run(["pgrep", "-u", name], capture_output=True).returncode == 0 \
             if _exists(name) else False
         check(results, f"{name}: no account, home or process left",
               not _exists(name) and not Path(f"/home/{name}").exists() and not left)
+    check(results, f"no group {room.GROUP} left behind (none of its accounts remain)",
+          bool(room.members()) or subprocess.run(["getent", "group", room.GROUP],
+                                                 capture_output=True).returncode != 0)
     check(results, "no port of the room is still listening",
           not any(listening(p) for p in ports))
     failed = [w for w, ok in results if not ok]
