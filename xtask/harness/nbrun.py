@@ -90,6 +90,8 @@ class Result:
     kernel_pid: int | None = None
     kernel_pgid: int | None = None
     note: str = ""
+    # (cell number, wall seconds) for each code cell run, as the client saw it.
+    cells: list[tuple[int, float]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -438,7 +440,9 @@ def run_notebook(path: Path, save_dir: Path | None, kernel_name: str = KERNEL_NA
                 try:
                     if left <= 0:
                         raise CellTimeoutError("no time left")
+                    began = time.monotonic()
                     client.execute_cell(cell, i)
+                    result.cells.append((i + 1, time.monotonic() - began))
                 except CellTimeoutError:
                     why = (f"timed out after {timeout} s" if client.timeout == timeout and left > 0
                            else f"ran past the notebook's {budget} s")
@@ -580,6 +584,7 @@ def main(argv: list[str]) -> int:
         args.report.write_text(json.dumps([
             {"path": str(r.path), "passed": r.passed, "seconds": r.seconds,
              "kernel_pid": r.kernel_pid, "note": r.note,
+             "cells": [{"cell": n, "seconds": round(s, 3)} for n, s in r.cells],
              "problems": [str(p) for p in r.problems]}
             for r in results], indent=1))
     passed = sum(r.passed for r in results)

@@ -61,12 +61,16 @@ xflags::xflags! {
         /// teacher's guide: the one place every quoted time comes from.
         cmd measured {}
 
-        /// What `:dep helpers` and a cell with helpers loaded cost in the real kernel.
+        /// What the kernel makes a learner wait for, measured in the real kernel.
         cmd kernel-bench {
-            /// The median cost of a trivial cell, with and without helpers.
+            /// `:dep helpers`, a notebook's setup cell, the crates' `:dep`, trivial
+            /// and runtime cells, Tab completion; then issue #11's waits, before
+            /// and now.
             default cmd cells {}
             /// How long the first `:dep` of tokio, futures and smol takes.
             cmd deps {}
+            /// The slowest cells of each notebook in the last full test.
+            cmd slow-cells {}
             /// Whether any line a cell prints arrives after the cell is done.
             cmd output {
                 /// Keep the other cores busy meanwhile.

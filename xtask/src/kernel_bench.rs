@@ -1,4 +1,4 @@
-//! `cargo xtask kernel-bench [cells|deps|output]`: what the kernel costs, measured
+//! `cargo xtask kernel-bench [cells|deps|slow-cells|output]`: what the kernel costs, measured
 //! in the real kernel by `xtask/harness/kernel_bench.py` (this only translates
 //! the flags into its arguments).
 
@@ -12,6 +12,7 @@ impl flags::KernelBench {
         let args = match self.subcommand {
             KernelBenchCmd::Cells(_) => vec![],
             KernelBenchCmd::Deps(_) => vec!["deps".to_string()],
+            KernelBenchCmd::SlowCells(_) => vec!["slow-cells".to_string()],
             KernelBenchCmd::Output(o) => {
                 let mut args = vec!["output".to_string()];
                 if o.busy {

@@ -11,7 +11,7 @@
 //! - `reset`    the course's version of notebooks back in `my-notebooks/`.
 //! - `pins`     rewrites every notebook's `:dep` lines from `xtask/crates.txt`.
 //! - `measured` copies the last measured times into `xtask/measured.json` and texts.
-//! - `kernel-bench` what helpers, a setup cell and a trivial cell cost in the kernel.
+//! - `kernel-bench` what a learner waits for in the kernel (cells, `:dep`, Tab).
 //! - `room`     JupyterHub for a workshop: one account and copy per learner.
 //! - `room-bench` how many learners one server holds, measured.
 //!
