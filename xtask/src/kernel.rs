@@ -27,7 +27,7 @@ pub const EVCXR_VERSION: &str = "0.22.0";
 /// Which revision of the course's patch; the patched kernel reports
 /// `EVCXR_VERSION+PATCH_TAG` as its version. Bump it with every patch change, so
 /// `setup` rebuilds the kernel.
-pub const PATCH_TAG: &str = "course.4";
+pub const PATCH_TAG: &str = "course.5";
 
 /// The version the course's kernel reports (`evcxr_jupyter --version`, and
 /// `implementation_version` in Jupyter's kernel info).
