@@ -279,11 +279,11 @@ def main() -> int:
                 first[pause].append((k.ready, k.run(SETUP_CELL), k.run(FIRST_LET)))
             finally:
                 k.close()
-    ready = statistics.median(r for runs in first.values() for r, _, _ in runs)
-    setup_cells = [c for runs in first.values() for _, c, _ in runs]
+    ready = statistics.median(answered for runs in first.values() for answered, _, _ in runs)
+    setup_cells = [setup for runs in first.values() for _, setup, _ in runs]
     setup_cell = statistics.median(setup_cells)
-    let_now = statistics.median(l for _, _, l in first[0.0])
-    let_read = statistics.median(l for _, _, l in first[READING])
+    let_now = statistics.median(first_let for _, _, first_let in first[0.0])
+    let_read = statistics.median(first_let for _, _, first_let in first[READING])
     print(f"a fresh kernel until ready: median {ready:.2f} s")
     print(f"a notebook's setup cell, fresh kernel, warm cache: median {setup_cell:.2f} s of "
           + ", ".join(f"{s:.2f}" for s in setup_cells))
