@@ -195,6 +195,10 @@ def slow_cells(top: int = 5) -> int:
     """The slowest cells of each notebook in the last full `cargo xtask test`, from its
     report (per-cell wall times as the client saw them: the kernel's compile and load
     plus whatever the cell itself waits for), and how 05-09's runtime cells spread."""
+    import nbformat
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from nbrun import first_line
+
     report = ROOT / "target" / "notebooks-report.json"
     if not report.exists():
         print(f"no {report.relative_to(ROOT)}: run `cargo xtask test` first")
@@ -206,27 +210,19 @@ def slow_cells(top: int = 5) -> int:
     runtime_cells: list[float] = []
     for r in runs:
         path = ROOT / r["path"]
-        cells = r.get("cells", [])
-        if not cells or not path.exists():
+        if not r.get("cells") or not path.exists():
             continue
-        sources = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        def first(n: int) -> str:
-            src = sources[n - 1]["source"]
-            text = "".join(src) if isinstance(src, list) else src
-            return (text.strip().splitlines() or [""])[0][:60]
-        slowest = sorted(cells, key=lambda c: -c["seconds"])[:top]
-        print(f"{path.name}: {r['seconds']:.0f} s, {len(cells)} cells; slowest: "
+        sources = [c.source for c in nbformat.read(path, as_version=4).cells]
+        slowest = sorted(r["cells"], key=lambda c: -c["seconds"])[:top]
+        print(f"{path.name}: {r['seconds']:.0f} s, {len(r['cells'])} cells; slowest: "
               + ", ".join(f"cell {c['cell']} {c['seconds']:.1f} s" for c in slowest))
         for c in slowest[:2]:
-            print(f"    cell {c['cell']}: {first(c['cell'])}")
-        if path.name[:2] in ("05", "06", "07", "08", "09") and "/" not in r["path"].split(
-                "notebooks/", 1)[-1]:
-            for c in cells:
-                src = sources[c["cell"] - 1]["source"]
-                if RUNTIME.search("".join(src) if isinstance(src, list) else src):
-                    runtime_cells.append(c["seconds"])
+            print(f"    cell {c['cell']}: {first_line(sources[c['cell'] - 1])}")
+        lesson = path.parent.name == "notebooks"
+        if lesson and path.name[:2] in ("05", "06", "07", "08", "09"):
+            runtime_cells += [c["seconds"] for c in r["cells"]
+                              if RUNTIME.search(sources[c["cell"] - 1])]
     if runtime_cells:
-        runtime_cells.sort()
         under = sum(s <= 1.0 for s in runtime_cells)
         print(f"05-09, cells that build a runtime or run an executor: {len(runtime_cells)};"
               f" median {statistics.median(runtime_cells):.2f} s, {under} within 1 s"
